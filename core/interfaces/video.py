@@ -1,0 +1,81 @@
+"""Video decoders and frame samplers."""
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, ClassVar, Sequence, Union
+
+from mmplug.core.interfaces.attention import Availability
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: A path, raw bytes, or a binary file object opened for reading.
+MediaSource = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What ``probe`` learns about a video without decoding it.
+
+    ``width``/``height`` are the display size (after rotation). ``frame_count_source``
+    says how ``num_frames`` was found: "metadata", "duration", "counted" (packets
+    counted, nothing decoded) or "image" (a still image is a one-frame video).
+    """
+
+    num_frames: int
+    fps: float
+    duration: float
+    width: int
+    height: int
+    rotation: int = 0
+    codec: str = ""
+    has_audio: bool = False
+    variable_fps: bool = False
+    frame_count_source: str = "metadata"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DecodedFrames:
+    """Frames read from a video: ``frames`` uint8 (T,H,W,3) RGB, rotation applied;
+    ``timestamps`` float64 (T,) presentation times in seconds; ``indices`` int64 (T,)."""
+
+    frames: "np.ndarray"
+    timestamps: "np.ndarray"
+    indices: "np.ndarray"
+
+
+class VideoDecoder(ABC):
+    """Reads frames. Every failure raises :class:`mmplug.core.errors.MediaError`."""
+
+    @classmethod
+    def availability(cls) -> Availability:
+        """Whether this decoder can run here (e.g. its package is installed), and why not."""
+        return Availability(True)
+
+    @abstractmethod
+    def probe(self, source: MediaSource) -> VideoInfo:
+        """Frame count, fps, duration, size, rotation and codec of ``source``."""
+
+    @abstractmethod
+    def read(
+        self, source: MediaSource, indices: Sequence[int], *, size: tuple[int, int] | None = None
+    ) -> DecodedFrames:
+        """The frames at ``indices`` (any order, repeats allowed), bit-exact with a plain
+        sequential decode. ``size=(height, width)`` scales during colour conversion."""
+
+
+class FrameSampler(ABC):
+    """Chooses which frames of a video to read.
+
+    ``short_video_policy`` states what happens when a video has fewer frames than
+    asked for: "repeat" (indices repeat) or "error". Samplers never pad with blank frames.
+    """
+
+    short_video_policy: ClassVar[str] = "repeat"
+
+    @abstractmethod
+    def indices(self, info: VideoInfo) -> "np.ndarray":
+        """Frame indices (K,) int64, each in ``[0, info.num_frames)``."""

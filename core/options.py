@@ -1,0 +1,99 @@
+"""Option models of plugins, and the facts model parts declare before they are built.
+
+Every plugin validates its own options with a pydantic model derived from
+:class:`PluginOptions` (``extra="forbid"``). Model parts derive from the facts
+bases below so the builder can wire and check dimensions without building anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from mmplug.core.errors import ConfigError, ConfigIssue
+
+
+class PluginOptions(BaseModel):
+    """Base of every plugin's options: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class NoOptions(PluginOptions):
+    """For parts that take no options."""
+
+
+@dataclass(frozen=True)
+class VisionFacts:
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    patches_per_image: int
+    has_cls_token: bool
+    image_size: int
+
+
+@dataclass(frozen=True)
+class TextFacts:
+    hidden_size: int
+    vocab_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    sliding_window: int | None = None
+
+
+class VisionEncoderOptions(PluginOptions):
+    """Options of a vision encoder; ``facts()`` states its geometry."""
+
+    def facts(self) -> VisionFacts:
+        raise NotImplementedError(f"{type(self).__name__} must implement facts()")
+
+
+class LanguageModelOptions(PluginOptions):
+    """Options of a language model; ``facts()`` states its sizes."""
+
+    def facts(self) -> TextFacts:
+        raise NotImplementedError(f"{type(self).__name__} must implement facts()")
+
+
+class ProjectorOptions(PluginOptions):
+    """Options of a projector. Input/output widths are wired by the builder; a config
+    may state them anyway (``in_features``/``out_features``) and is checked against them."""
+
+    in_features: int | None = None
+    out_features: int | None = None
+
+    def output_length(self, length: int) -> int:
+        """Tokens out for ``length`` tokens in."""
+        return length
+
+
+def pydantic_issues(error: ValidationError, prefix: str) -> list[ConfigIssue]:
+    """Turn a pydantic error into dotted-path issues under ``prefix``."""
+    issues = []
+    for item in error.errors():
+        loc = ".".join(str(part) for part in item.get("loc", ()))
+        path = ".".join(part for part in (prefix, loc) if part)
+        message = item.get("msg", "invalid")
+        if item.get("type") == "extra_forbidden":
+            message = "unknown option"
+        for noise in ("Value error, ", "Assertion failed, "):
+            if message.startswith(noise):
+                message = message[len(noise):]
+        issues.append(ConfigIssue(path, message))
+    return issues
+
+
+def validate_options(spec: Any, options: dict[str, Any] | BaseModel, *, path: str) -> BaseModel:
+    """Validate ``options`` against ``spec``'s options model; raise ConfigError with paths."""
+    model = spec.load_options() or NoOptions
+    if isinstance(options, model):
+        return options
+    if isinstance(options, BaseModel):
+        options = options.model_dump(exclude_unset=True)
+    try:
+        return model.model_validate(options)
+    except ValidationError as exc:
+        raise ConfigError(pydantic_issues(exc, path)) from None

@@ -1,0 +1,226 @@
+"""Resolve a pipeline config against the installed plugins and check it as a whole.
+
+Every problem is collected (unknown names, bad options, dimension mismatches,
+token ids outside the vocabulary, attention backends that cannot run here)
+and raised together as one :class:`ConfigError` before anything is built.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from mmplug.core.config import ATTENTION_SECTIONS, SECTION_KINDS, PipelineConfig, PartConfig, load_config
+from mmplug.core.errors import ConfigError, ConfigIssue, MmplugError
+from mmplug.core.interfaces.attention import AttentionRequest
+from mmplug.core.options import NoOptions, TextFacts, VisionFacts, pydantic_issues
+from mmplug.registry import PartSpec, Registry, get_registry
+from mmplug.registry.spec import Provenance
+
+
+@dataclass
+class ResolvedPart:
+    """A section bound to its plugin and validated options."""
+
+    section: str
+    spec: PartSpec
+    options: BaseModel
+    attention: str | None = None  # the backend this part uses, if it runs attention
+
+
+@dataclass
+class ResolvedPipeline:
+    """A checked config: every part resolved, every dimension wired."""
+
+    config: PipelineConfig
+    parts: dict[str, ResolvedPart] = field(default_factory=dict)
+    vision: VisionFacts | None = None
+    text: TextFacts | None = None
+    wiring: dict[str, dict[str, Any]] = field(default_factory=dict)
+    registry: Registry | None = None
+
+    def part(self, section: str) -> ResolvedPart:
+        try:
+            return self.parts[section]
+        except KeyError:
+            raise ConfigError([ConfigIssue(section, "this section is required here but missing")]) from None
+
+
+def resolve_config(
+    source: Any,
+    overrides: Any = None,
+    *,
+    registry: Registry | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+    allow_code: bool = False,
+) -> ResolvedPipeline:
+    """Load (if needed) and fully check a pipeline config. Raises one ConfigError listing
+    every problem with its dotted path."""
+    registry = registry or get_registry()
+    config = source if isinstance(source, PipelineConfig) and not overrides else load_config(
+        source, overrides, registry=registry)
+    if device or dtype:
+        runtime = config.runtime.model_copy(update={k: v for k, v in (("device", device), ("dtype", dtype)) if v})
+        config = config.model_copy(update={"runtime": runtime})
+    resolved = ResolvedPipeline(config=config, registry=registry)
+    issues: list[ConfigIssue] = []
+    for section, part in config.sections().items():
+        bound = _resolve_part(registry, section, part, allow_code, issues)
+        if bound is not None:
+            resolved.parts[section] = bound
+    _collect_facts(resolved, issues)
+    _check_geometry(resolved, issues)
+    _check_token_ids(resolved, issues)
+    _check_attention(resolved, issues)
+    if issues:
+        raise ConfigError(issues)
+    return resolved
+
+
+def _resolve_part(registry: Registry, section: str, part: PartConfig, allow_code: bool,
+                  issues: list[ConfigIssue]) -> ResolvedPart | None:
+    kind = SECTION_KINDS[section]
+    try:
+        spec = _spec_for(registry, kind, part.name, allow_code)
+    except MmplugError as exc:
+        issues.append(ConfigIssue(f"{section}.name", str(exc)))
+        return None
+    if part.attention is not None and section not in ATTENTION_SECTIONS:
+        issues.append(ConfigIssue(f"{section}.attention", "this part runs no attention; remove the key"))
+    try:
+        model = spec.load_options() or NoOptions
+        options = model.model_validate(part.options())
+    except ValidationError as exc:
+        issues.extend(pydantic_issues(exc, section))
+        return None
+    except MmplugError as exc:
+        issues.append(ConfigIssue(section, str(exc)))
+        return None
+    return ResolvedPart(section, spec, options)
+
+
+def _spec_for(registry: Registry, kind: Any, name: str, allow_code: bool) -> PartSpec:
+    """A registered part, or (only with ``allow_code``) an explicit ``module:attr`` factory."""
+    if ":" not in name:
+        return registry.get(kind, name)
+    if not allow_code:
+        raise ConfigError([ConfigIssue("", (
+            f"{name!r} names code by its import path; configs never import code unless you opt in "
+            "(allow_code=True in Python, --allow-code on the command line)"))])
+    from mmplug.registry import resolve_reference
+
+    factory = resolve_reference(name, what=f"{kind.value} {name!r}")
+    return PartSpec(kind, name, factory, getattr(factory, "Options", None), "",
+                    Provenance(plugin="<allow_code>"))
+
+
+def _collect_facts(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
+    for section in ("vision_encoder", "language_model"):
+        part = resolved.parts.get(section)
+        facts = getattr(part.options, "facts", None) if part else None
+        if part is None:
+            continue
+        if facts is None:
+            issues.append(ConfigIssue(section, f"plugin {part.spec.name!r} declares no facts(); "
+                                               "its options must derive from the kind's options base"))
+            continue
+        if section == "vision_encoder":
+            resolved.vision = facts()
+        else:
+            resolved.text = facts()
+
+
+def _check_geometry(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
+    """Wire projector widths from what the vision and text parts declare, and check them."""
+    mm = resolved.config.multimodal
+    vision, text = resolved.vision, resolved.text
+    layers = mm.feature_layers()
+    if vision is not None:
+        for i, layer in enumerate(layers):
+            if not -(vision.num_layers + 1) <= layer <= vision.num_layers:
+                where = "multimodal.vision_feature_layer" + (f".{i}" if len(layers) > 1 else "")
+                issues.append(ConfigIssue(where, f"layer {layer} does not exist; the vision encoder has "
+                                                 f"{vision.num_layers} layers (valid: {-(vision.num_layers + 1)}"
+                                                 f"..{vision.num_layers})"))
+    video = resolved.parts.get("video_encoder")
+    if video is not None and mm.share_vision_encoder:
+        issues.append(ConfigIssue("video_encoder", "multimodal.share_vision_encoder is true; remove this section "
+                                                   "or set share_vision_encoder: false"))
+    if video is not None and vision is not None and hasattr(video.options, "facts"):
+        video_facts = video.options.facts()
+        if video_facts.hidden_size != vision.hidden_size:
+            issues.append(ConfigIssue("video_encoder", f"hidden size {video_facts.hidden_size} differs from "
+                                                       f"vision_encoder's {vision.hidden_size}; both feed one projector"))
+    projector = resolved.parts.get("projector")
+    if projector is None or vision is None or text is None:
+        return
+    expected_in = vision.hidden_size * len(layers)
+    expected_out = text.hidden_size
+    declared_in = getattr(projector.options, "in_features", None)
+    declared_out = getattr(projector.options, "out_features", None)
+    if declared_in is not None and declared_in != expected_in:
+        issues.append(ConfigIssue("projector.in_features", (
+            f"{declared_in} does not match the vision side: vision_encoder hidden size {vision.hidden_size} "
+            f"x {len(layers)} feature layer(s) = {expected_in}; remove the key to have it wired")))
+    if declared_out is not None and declared_out != expected_out:
+        issues.append(ConfigIssue("projector.out_features", (
+            f"{declared_out} does not match language_model hidden size {expected_out}; "
+            "remove the key to have it wired")))
+    resolved.wiring["projector"] = {"in_features": expected_in, "out_features": expected_out}
+
+
+def _check_token_ids(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
+    text = resolved.text
+    if text is None:
+        return
+    mm = resolved.config.multimodal
+    for key in ("image_token_id", "video_token_id", "pad_token_id"):
+        value = getattr(mm, key)
+        if value is not None and not 0 <= value < text.vocab_size:
+            issues.append(ConfigIssue(f"multimodal.{key}", (
+                f"{value} is outside the language model's vocabulary (vocab_size {text.vocab_size})")))
+
+
+def _check_attention(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
+    """Pick each part's attention backend and ask it whether it can run here."""
+    runtime = resolved.config.runtime
+    default = resolved.config.attention
+    registry = resolved.registry
+    for section, causal in ATTENTION_SECTIONS.items():
+        part_config = getattr(resolved.config, section)
+        part = resolved.parts.get(section)
+        if part_config is None or part is None:
+            continue
+        name = part_config.attention or (default.name if default else None)
+        where = f"{section}.attention" if part_config.attention else "attention.name"
+        if name is None:
+            issues.append(ConfigIssue("attention", f"{section} needs an attention backend; add an 'attention' "
+                                                   f"section (installed: {', '.join(registry.names('attention'))})"))
+            continue
+        window = resolved.text.sliding_window if (section == "language_model" and resolved.text) else None
+        request = AttentionRequest(device=runtime.device, dtype=runtime.dtype, causal=causal,
+                                   sliding_window=window, needs_mask=causal, part=section)
+        try:
+            verdict = _build_backend(registry, name).availability(request)
+        except MmplugError as exc:
+            issues.append(ConfigIssue(where, str(exc)))
+            continue
+        if verdict.ok:
+            part.attention = name
+            continue
+        usable = [other for other in registry.names("attention") if other != name and _can_serve(registry, other, request)]
+        hint = f"; use {' or '.join(repr(u) for u in usable)}" if usable else ""
+        issues.append(ConfigIssue(where, f"backend {name!r} cannot run {section} here: {verdict.reason}{hint}"))
+
+
+def _build_backend(registry: Registry, name: str) -> Any:
+    return registry.build("attention", name, {}, None)
+
+
+def _can_serve(registry: Registry, name: str, request: AttentionRequest) -> bool:
+    try:
+        return bool(_build_backend(registry, name).availability(request))
+    except MmplugError:
+        return False

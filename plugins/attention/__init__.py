@@ -1,0 +1,1 @@
+"""Built-in attention plugin (registered through the mmplug entry point group)."""

@@ -1,0 +1,1 @@
+"""Built-in clip plugin (registered through the mmplug entry point group)."""

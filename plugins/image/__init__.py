@@ -1,0 +1,1 @@
+"""Built-in image plugin (registered through the mmplug entry point group)."""

@@ -1,0 +1,1 @@
+"""Built-in language plugin (registered through the mmplug entry point group)."""

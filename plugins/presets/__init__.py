@@ -1,0 +1,1 @@
+"""Built-in presets plugin (registered through the mmplug entry point group)."""

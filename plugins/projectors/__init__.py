@@ -1,0 +1,1 @@
+"""Built-in projectors plugin (registered through the mmplug entry point group)."""

@@ -1,0 +1,1 @@
+"""Built-in text plugin (registered through the mmplug entry point group)."""

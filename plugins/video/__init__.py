@@ -1,0 +1,1 @@
+"""Built-in video plugin (registered through the mmplug entry point group)."""
