@@ -77,6 +77,22 @@ def tokens_per_item(resolved: ResolvedPipeline) -> dict[str, int]:
     return {"image": count(mm.image_feature_select_strategy), "frame": count(mm.video_feature_select_strategy)}
 
 
+def build_model_parts(resolved: ResolvedPipeline, *, device: str = "cpu", dtype: str = "float32") -> dict[str, Any]:
+    """The model parts of a resolved config, by section, built on ``device`` in ``dtype``
+    (``device="meta"``: shapes only, no memory)."""
+    import torch
+
+    missing = [s for s in ("vision_encoder", "projector", "language_model") if s not in resolved.parts]
+    if missing:
+        raise ConfigError([ConfigIssue(s, "required to build a model") for s in missing])
+    if dtype not in DTYPES:
+        raise ConfigError([ConfigIssue("runtime.dtype", f"{dtype!r} is not one of {', '.join(DTYPES)}")])
+    with torch.device(device):
+        parts = {s: build_part(resolved, s, device=device, dtype=dtype) for s in MODEL_SECTIONS
+                 if s in resolved.parts}
+    return {section: part.to(getattr(torch, dtype)) for section, part in parts.items()}
+
+
 def build_model(
     config: Any,
     *,
@@ -90,30 +106,30 @@ def build_model(
     ``meta=True`` builds on the meta device: shapes and parameter counts, no memory.
     Weights are randomly initialised otherwise; checkpoints are loaded separately.
     """
-    import torch
-
-    from mmplug.core.model import MultimodalModel
-
     resolved = config if isinstance(config, ResolvedPipeline) else resolve_config(
         config, registry=registry, device=device, dtype=dtype)
-    missing = [s for s in ("vision_encoder", "projector", "language_model") if s not in resolved.parts]
-    if missing:
-        raise ConfigError([ConfigIssue(s, "required to build a model") for s in missing])
-    dtype = dtype or resolved.config.runtime.dtype
-    if dtype not in DTYPES:
-        raise ConfigError([ConfigIssue("runtime.dtype", f"{dtype!r} is not one of {', '.join(DTYPES)}")])
-    device = "meta" if meta else (device or resolved.config.runtime.device)
-    with torch.device(device):
-        parts = {s: build_part(resolved, s, device=device, dtype=dtype) for s in MODEL_SECTIONS
-                 if s in resolved.parts}
-        model = MultimodalModel(
-            vision_encoder=parts["vision_encoder"],
-            video_encoder=parts.get("video_encoder"),
-            projector=parts["projector"],
-            language_model=parts["language_model"],
-            config=resolved.config.multimodal,
-        )
-    return model.to(getattr(torch, dtype))
+    parts = build_model_parts(resolved, device="meta" if meta else (device or resolved.config.runtime.device),
+                              dtype=dtype or resolved.config.runtime.dtype)
+    return assemble_model(parts, resolved)
+
+
+def assemble_model(parts: dict[str, Any], resolved: ResolvedPipeline) -> Any:
+    """Join built parts into the multimodal model."""
+    from mmplug.core.model import MultimodalModel
+
+    return MultimodalModel(
+        vision_encoder=parts["vision_encoder"],
+        video_encoder=parts.get("video_encoder"),
+        projector=parts["projector"],
+        language_model=parts["language_model"],
+        config=resolved.config.multimodal,
+    )
+
+
+def count_parameters(module: Any) -> int:
+    """Number of distinct parameters (tied weights counted once)."""
+    seen = {id(p): p.numel() for p in module.parameters()}
+    return sum(seen.values())
 
 
 def build_processor(config: Any, *, registry: Any = None) -> Any:

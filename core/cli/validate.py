@@ -1,0 +1,87 @@
+"""``mmplug validate``: check a pipeline config and show the resolved parts.
+
+Reports every problem at once with its dotted path; on success prints the part
+tree with parameter counts, built on the meta device (no memory, no weights).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("validate", help="check a config and show its parts",
+                                   description="Validate a pipeline config (YAML/JSON/TOML file or preset name).")
+    parser.add_argument("source", help="config file or preset name")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one field, e.g. --set language_model.num_layers=2 (repeatable)")
+    parser.add_argument("--device", help="device to check attention backends for (default: runtime.device)")
+    parser.add_argument("--dtype", help="dtype to check for (default: runtime.dtype)")
+    parser.add_argument("--allow-code", action="store_true",
+                        help="allow 'module:attr' part names, which import code")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mmplug.core.errors import ConfigError
+    from mmplug.core.resolve import resolve_config
+
+    try:
+        resolved = resolve_config(args.source, args.overrides, device=args.device, dtype=args.dtype,
+                                  allow_code=args.allow_code)
+    except ConfigError as exc:
+        if args.json:
+            print(json.dumps({"valid": False, "errors": [
+                {"path": i.path, "message": i.message} for i in exc.issues]}, indent=2))
+        else:
+            print(f"{args.source}: {exc}")
+        return 1
+    tree = part_tree(resolved)
+    if args.json:
+        print(json.dumps({"valid": True, **tree}, indent=2))
+    else:
+        print(f"{args.source}: valid")
+        print(format_tree(tree))
+    return 0
+
+
+def part_tree(resolved) -> dict:
+    """Each resolved part with its plugin, provenance, attention and (model parts) parameter count."""
+    from mmplug.core.builder import assemble_model, build_model_parts, count_parameters
+
+    counts: dict[str, int] = {}
+    total = None
+    if all(s in resolved.parts for s in ("vision_encoder", "projector", "language_model")):
+        parts = build_model_parts(resolved, device="meta", dtype=resolved.config.runtime.dtype)
+        counts = {section: count_parameters(part) for section, part in parts.items()}
+        total = count_parameters(assemble_model(parts, resolved))
+    rows = []
+    for section, part in resolved.parts.items():
+        row = {"section": section, "name": part.spec.name, "provided_by": part.spec.provenance.describe()}
+        if part.attention:
+            row["attention"] = part.attention
+        if section in counts:
+            row["parameters"] = counts[section]
+        if section in resolved.wiring:
+            row["wiring"] = resolved.wiring[section]
+        rows.append(row)
+    return {"parameters": total, "parts": rows}
+
+
+def format_tree(tree: dict) -> str:
+    total = tree["parameters"]
+    lines = [f"pipeline ({total:,} parameters)" if total is not None else "pipeline (no model sections)"]
+    width = max((len(r["section"]) for r in tree["parts"]), default=0)
+    for i, row in enumerate(tree["parts"]):
+        branch = "└─" if i == len(tree["parts"]) - 1 else "├─"
+        extra = []
+        if "parameters" in row:
+            extra.append(f"{row['parameters']:,} parameters")
+        if "wiring" in row:
+            extra.append(", ".join(f"{k}={v}" for k, v in row["wiring"].items()))
+        if "attention" in row:
+            extra.append(f"attention: {row['attention']}")
+        details = f"  ({'; '.join(extra)})" if extra else ""
+        lines.append(f"{branch} {row['section']:<{width}}  {row['name']} [{row['provided_by']}]{details}")
+    return "\n".join(lines)
