@@ -208,7 +208,7 @@ def load_config(
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(pydantic_issues(exc, ""), label) from None
+        raise ConfigError(pydantic_issues(exc, "", PipelineConfig), label) from None
 
 
 def dump_config(config: PipelineConfig) -> str:

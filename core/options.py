@@ -6,6 +6,7 @@ bases below so the builder can wire and check dimensions without building anythi
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,20 +71,35 @@ class ProjectorOptions(PluginOptions):
         return length
 
 
-def pydantic_issues(error: ValidationError, prefix: str) -> list[ConfigIssue]:
-    """Turn a pydantic error into dotted-path issues under ``prefix``."""
+def pydantic_issues(error: ValidationError, prefix: str, model: type[BaseModel] | None = None) -> list[ConfigIssue]:
+    """Turn a pydantic error into dotted-path issues under ``prefix``; unknown keys get
+    close-match suggestions from ``model``'s fields."""
     issues = []
     for item in error.errors():
         loc = ".".join(str(part) for part in item.get("loc", ()))
         path = ".".join(part for part in (prefix, loc) if part)
         message = item.get("msg", "invalid")
         if item.get("type") == "extra_forbidden":
-            message = "unknown option"
+            message = unknown_key_message(model, tuple(item.get("loc", ())), top_level=not prefix)
         for noise in ("Value error, ", "Assertion failed, "):
             if message.startswith(noise):
                 message = message[len(noise):]
         issues.append(ConfigIssue(path, message))
     return issues
+
+
+def unknown_key_message(model: type[BaseModel] | None, loc: tuple, *, top_level: bool) -> str:
+    """"unknown option; did you mean 'x'?" with the fields known at ``loc``."""
+    what = "section" if top_level and len(loc) == 1 else "option"
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part)) if model else None
+        annotation = getattr(field, "annotation", None)
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if model is None or not loc:
+        return f"unknown {what}"
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return f"unknown {what}; did you mean {close[0]!r}?" if close else (
+        f"unknown {what}; known: {', '.join(model.model_fields)}")
 
 
 def validate_options(spec: Any, options: dict[str, Any] | BaseModel, *, path: str) -> BaseModel:
@@ -96,4 +112,4 @@ def validate_options(spec: Any, options: dict[str, Any] | BaseModel, *, path: st
     try:
         return model.model_validate(options)
     except ValidationError as exc:
-        raise ConfigError(pydantic_issues(exc, path)) from None
+        raise ConfigError(pydantic_issues(exc, path, model)) from None

@@ -93,7 +93,7 @@ def _resolve_part(registry: Registry, section: str, part: PartConfig, allow_code
         model = spec.load_options() or NoOptions
         options = model.model_validate(part.options())
     except ValidationError as exc:
-        issues.extend(pydantic_issues(exc, section))
+        issues.extend(pydantic_issues(exc, section, model))
         return None
     except MmplugError as exc:
         issues.append(ConfigIssue(section, str(exc)))
