@@ -1,1 +1,16 @@
-"""Built-in language plugin (registered through the mmplug entry point group)."""
+"""Built-in decoders ``llama`` and ``mistral`` (one implementation; Mistral adds a sliding
+window): token embeddings (B,S,D) -> hidden states (B,S,D) -> logits (B,S,vocab).
+
+Registers lazy references only (importing this module never imports torch).
+"""
+from mmplug.registry import hookimpl
+
+
+@hookimpl
+def mmplug_register_parts(register):
+    register("language_model", "llama", "mmplug.plugins.language.decoder:build_decoder",
+             options="mmplug.plugins.language.options:LlamaOptions",
+             summary="Llama decoder: RMSNorm, RoPE (scalings), SwiGLU, grouped-query attention")
+    register("language_model", "mistral", "mmplug.plugins.language.decoder:build_decoder",
+             options="mmplug.plugins.language.options:MistralOptions",
+             summary="Mistral decoder: the Llama decoder with a sliding attention window")

@@ -1,0 +1,26 @@
+"""Model assembly: the multimodal model that joins vision towers, projector and decoder.
+
+Importing this package is cheap; the torch-based classes load on first attribute access
+(``from mmplug.core.model import MultimodalModel``), so torch-free modules such as
+:mod:`mmplug.core.model.activations` can be used by plugin options.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "MultimodalModel": "mmplug.core.model.multimodal",
+    "MultimodalOutput": "mmplug.core.model.multimodal",
+    "KVCache": "mmplug.core.model.cache",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mmplug.core.model' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

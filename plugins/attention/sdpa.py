@@ -1,0 +1,41 @@
+"""``sdpa``: torch.nn.functional.scaled_dot_product_attention (the default backend).
+
+Uses the kernel's own causal flag when the pattern is plain causal over equal
+lengths, an explicit bool mask otherwise. Rows with no visible key output zeros.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from mmplug.core.interfaces.attention import AttentionBackend, AttentionRequest, Availability
+from mmplug.plugins.attention.masks import combined_mask, repeat_kv
+
+
+class SdpaAttention(AttentionBackend):
+    """PyTorch's fused scaled-dot-product attention; runs on every device and dtype."""
+
+    name = "sdpa"
+
+    def availability(self, request: AttentionRequest) -> Availability:
+        if not hasattr(F, "scaled_dot_product_attention"):
+            return Availability(False, "this torch has no scaled_dot_product_attention; upgrade torch to >= 2.1")
+        return Availability(True)
+
+    def __call__(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, causal: bool,
+                 mask: torch.Tensor | None = None, sliding_window: int | None = None,
+                 scale: float | None = None) -> torch.Tensor:
+        """q (B,H,Sq,Dh), k/v (B,Hkv,Skv,Dh), mask bool (B,1,Sq,Skv) -> (B,H,Sq,Dh)."""
+        groups = q.shape[1] // k.shape[1]
+        k, v = repeat_kv(k, groups), repeat_kv(v, groups)
+        plain_causal = causal and mask is None and sliding_window is None and q.shape[2] == k.shape[2]
+        allowed = None if plain_causal else combined_mask(q, k, causal=causal, mask=mask,
+                                                          sliding_window=sliding_window)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, is_causal=plain_causal, scale=scale)
+
+
+def build_sdpa(options: Any, context: Any) -> SdpaAttention:
+    """Factory of the ``sdpa`` backend (no options)."""
+    return SdpaAttention()

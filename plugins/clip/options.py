@@ -1,0 +1,43 @@
+"""Options of the ``clip`` vision encoder (torch-free)."""
+from __future__ import annotations
+
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from mmplug.core.model.activations import check_activation
+from mmplug.core.options import VisionEncoderOptions, VisionFacts
+
+
+class ClipOptions(VisionEncoderOptions):
+    """A CLIP ViT vision tower (e.g. ViT-L/14: hidden 1024, 24 layers, 16 heads, 224 px, patch 14)."""
+
+    hidden_size: PositiveInt
+    intermediate_size: PositiveInt
+    num_layers: PositiveInt
+    num_heads: PositiveInt
+    image_size: PositiveInt
+    patch_size: PositiveInt
+    num_channels: PositiveInt = 3
+    layer_norm_eps: PositiveFloat = 1e-5
+    hidden_act: str = Field(default="quick_gelu", description="MLP activation (see mmplug.core.model.activations).")
+
+    @field_validator("hidden_act")
+    @classmethod
+    def _known_activation(cls, value: str) -> str:
+        return check_activation(value)
+
+    @model_validator(mode="after")
+    def _geometry(self) -> "ClipOptions":
+        if self.hidden_size % self.num_heads:
+            raise ValueError(f"num_heads {self.num_heads} must divide hidden_size {self.hidden_size}")
+        if self.image_size % self.patch_size:
+            raise ValueError(f"patch_size {self.patch_size} must divide image_size {self.image_size}")
+        return self
+
+    @property
+    def patches_per_image(self) -> int:
+        return (self.image_size // self.patch_size) ** 2
+
+    def facts(self) -> VisionFacts:
+        return VisionFacts(hidden_size=self.hidden_size, num_layers=self.num_layers, num_heads=self.num_heads,
+                           patches_per_image=self.patches_per_image, has_cls_token=True,
+                           image_size=self.image_size)

@@ -1,0 +1,112 @@
+"""Options of the built-in decoders ``llama`` and ``mistral`` (torch-free)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from mmplug.core.model.activations import check_activation
+from mmplug.core.options import LanguageModelOptions, TextFacts
+
+#: rope_type -> (required keys, optional keys) of ``rope_scaling`` besides ``rope_type``.
+ROPE_SCALING_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    "default": (set(), set()),
+    "linear": ({"factor"}, set()),
+    "dynamic": ({"factor"}, set()),
+    "llama3": ({"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}, set()),
+    "yarn": ({"factor"}, {"original_max_position_embeddings", "attention_factor", "beta_fast", "beta_slow",
+                          "mscale", "mscale_all_dim", "truncate"}),
+}
+
+
+def check_rope_scaling(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Normalise an HF-style ``rope_scaling`` dict (``type`` -> ``rope_type``) and check its keys."""
+    if value is None:
+        return None
+    value = dict(value)
+    if "type" in value:
+        value.setdefault("rope_type", value.pop("type"))
+    kind = value.get("rope_type")
+    if kind not in ROPE_SCALING_KEYS:
+        raise ValueError(f"rope_type {kind!r} is not supported; use one of {', '.join(ROPE_SCALING_KEYS)}")
+    required, optional = ROPE_SCALING_KEYS[kind]
+    keys = set(value) - {"rope_type"}
+    if required - keys:
+        raise ValueError(f"rope_type {kind!r} needs {', '.join(sorted(required - keys))}")
+    if keys - required - optional:
+        raise ValueError(f"unknown key(s) {', '.join(sorted(keys - required - optional))} for rope_type {kind!r}")
+    factor = value.get("factor")
+    if factor is not None and (not isinstance(factor, (int, float)) or factor < 1):
+        raise ValueError(f"factor must be a number >= 1, got {factor!r}")
+    if kind == "llama3" and value["high_freq_factor"] <= value["low_freq_factor"]:
+        raise ValueError("high_freq_factor must be greater than low_freq_factor")
+    return value
+
+
+class LlamaOptions(LanguageModelOptions):
+    """A Llama decoder: RMSNorm, rotary positions, SwiGLU MLP, grouped-query attention."""
+
+    hidden_size: PositiveInt
+    intermediate_size: PositiveInt
+    num_layers: PositiveInt
+    num_heads: PositiveInt
+    num_kv_heads: PositiveInt | None = Field(default=None, description="Key/value heads; None: num_heads.")
+    vocab_size: PositiveInt
+    rms_norm_eps: PositiveFloat = 1e-6
+    rope_theta: PositiveFloat = 10000.0
+    rope_scaling: dict[str, Any] | None = Field(
+        default=None, description='HF-style dict, e.g. {"rope_type": "linear", "factor": 2.0}.')
+    max_position_embeddings: PositiveInt = 4096
+    attention_bias: bool = False
+    mlp_bias: bool = False
+    tie_word_embeddings: bool = False
+    head_dim: PositiveInt | None = Field(default=None, description="None: hidden_size // num_heads.")
+    hidden_act: str = "silu"
+
+    @field_validator("hidden_act")
+    @classmethod
+    def _known_activation(cls, value: str) -> str:
+        return check_activation(value)
+
+    @field_validator("rope_scaling")
+    @classmethod
+    def _rope_scaling(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return check_rope_scaling(value)
+
+    @model_validator(mode="after")
+    def _heads(self) -> "LlamaOptions":
+        if self.head_dim is None and self.hidden_size % self.num_heads:
+            raise ValueError(f"num_heads {self.num_heads} must divide hidden_size {self.hidden_size} "
+                             "(or set head_dim)")
+        if self.num_heads % self.kv_heads:
+            raise ValueError(f"num_kv_heads {self.kv_heads} must divide num_heads {self.num_heads}")
+        if self.attention_head_dim % 2:
+            raise ValueError(f"the head dimension {self.attention_head_dim} must be even for rotary embeddings")
+        return self
+
+    @property
+    def kv_heads(self) -> int:
+        return self.num_kv_heads or self.num_heads
+
+    @property
+    def attention_head_dim(self) -> int:
+        return self.head_dim or self.hidden_size // self.num_heads
+
+    @property
+    def window(self) -> int | None:
+        """Sliding attention window (None: full causal attention)."""
+        return None
+
+    def facts(self) -> TextFacts:
+        return TextFacts(hidden_size=self.hidden_size, vocab_size=self.vocab_size, num_layers=self.num_layers,
+                         num_heads=self.num_heads, num_kv_heads=self.kv_heads, sliding_window=self.window)
+
+
+class MistralOptions(LlamaOptions):
+    """A Mistral decoder: Llama plus an optional sliding attention window."""
+
+    sliding_window: PositiveInt | None = Field(default=None, description="Keys a query sees, itself included.")
+
+    @property
+    def window(self) -> int | None:
+        return self.sliding_window
