@@ -1,0 +1,1 @@
+"""Built-in checkpoint formats (registered through the mmplug entry point group)."""
