@@ -1,0 +1,82 @@
+"""The user-facing pipeline: a model, its processor and its media readers, built from a config
+or loaded from a checkpoint directory / Hub name."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mmplug.core.builder import build_model, build_part, build_processor
+from mmplug.core.resolve import ResolvedPipeline, resolve_config
+
+
+class Pipeline:
+    """``model`` (a MultimodalModel), ``processor``, ``config`` (the resolved config) and,
+    when the config names them, ``video_decoder`` and ``frame_sampler``."""
+
+    def __init__(self, model: Any, processor: Any, config: ResolvedPipeline, *, source: Path | None = None):
+        self.model = model
+        self.processor = processor
+        self.config = config
+        self.source = source
+        parts = config.parts
+        self.video_decoder = build_part(config, "video_decoder") if "video_decoder" in parts else None
+        self.frame_sampler = build_part(config, "frame_sampler") if "frame_sampler" in parts else None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Any,
+        overrides: Any = None,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        registry: Any = None,
+        allow_code: bool = False,
+    ) -> "Pipeline":
+        """A pipeline with randomly initialised weights from a config file, preset name, dict
+        or PipelineConfig (``overrides``: ``["section.key=value", ...]``)."""
+        resolved = resolve_config(config, overrides, registry=registry, device=device, dtype=dtype,
+                                  allow_code=allow_code)
+        model = build_model(resolved, device=device, dtype=dtype)
+        model.eval()
+        processor = build_processor(resolved) if "tokenizer" in resolved.parts else None
+        return cls(model, processor, resolved)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike[str],
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        revision: str | None = None,
+        overrides: Any = None,
+        registry: Any = None,
+        **load_options: Any,
+    ) -> "Pipeline":
+        """Load a checkpoint: a local directory or a Hub repo id (needs ``mmplug[hub]``).
+
+        ``config.json`` becomes a validated pipeline config; weights are read from
+        safetensors straight into a model built on the meta device. ``load_options`` go to
+        :func:`mmplug.core.checkpoint.load_weights` (e.g. ``allow_missing=["lm_head.*"]``).
+        """
+        from mmplug.core import checkpoint
+
+        directory = checkpoint.resolve_pretrained(name_or_path, revision=revision)
+        raw = checkpoint.config_from_pretrained(directory)
+        resolved = resolve_config(raw, overrides, registry=registry, device=device, dtype=dtype)
+        model = build_model(resolved, meta=True)
+        model = checkpoint.load_weights(model, directory, device=resolved.config.runtime.device,
+                                        dtype=resolved.config.runtime.dtype, **load_options)
+        model.eval()
+        processor = build_processor(resolved) if "tokenizer" in resolved.parts else None
+        return cls(model, processor, resolved, source=directory)
+
+    def save_pretrained(self, directory: str | os.PathLike[str], **save_options: Any) -> Path:
+        """Write config.json, safetensors weights and processor files, loadable by
+        :meth:`from_pretrained` and by transformers' ``VideoLlavaForConditionalGeneration``."""
+        from mmplug.core import checkpoint
+
+        return checkpoint.save_pretrained(self.model, self.config, Path(directory), source=self.source,
+                                          **save_options)
