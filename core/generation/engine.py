@@ -1,0 +1,104 @@
+"""The decode loop: one prefill over the prompt (media merged in), then one token at a time
+with the KV cache, for a left-padded batch (B rows)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import torch
+
+from mmplug.core.generation.config import GenerationConfig
+from mmplug.core.generation.sampling import next_tokens
+
+#: Called after each step with (step, tokens (B,), finished (B,) bool); return nothing.
+StepCallback = Callable[[int, torch.Tensor, torch.Tensor], None]
+#: Called with (row, new token ids of that row); True stops that row ("stop" reason).
+StopCheck = Callable[[int, list[int]], bool]
+
+
+@dataclass
+class GenerationResult:
+    """``token_ids[b]``: the new tokens of row b (EOS included when it ended the row);
+    ``finish_reasons[b]``: "eos", "stop" or "length"; ``timings``: prefill_s and per_token_s."""
+
+    token_ids: list[list[int]]
+    finish_reasons: list[str]
+    timings: dict[str, Any] = field(default_factory=dict)
+
+
+def position_ids_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Positions (B,S) counting only real tokens, so left padding does not shift them."""
+    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+@torch.inference_mode()
+def generate_ids(
+    model: Any,
+    inputs: Mapping[str, Any],
+    config: GenerationConfig,
+    *,
+    eos_ids: list[int],
+    pad_id: int,
+    stop_check: StopCheck | None = None,
+    on_step: StepCallback | None = None,
+) -> GenerationResult:
+    """Generate up to ``config.max_new_tokens`` tokens for each row of ``inputs``
+    (input_ids (B,S), attention_mask (B,S), optional pixel_values_images / pixel_values_videos)."""
+    input_ids = inputs["input_ids"]
+    batch = input_ids.shape[0]
+    mask = inputs.get("attention_mask")
+    mask = torch.ones_like(input_ids) if mask is None else mask
+    positions = position_ids_from_mask(mask)
+    generator = torch.Generator(device=input_ids.device).manual_seed(config.seed) if config.seed is not None else None
+    cache = model.new_cache()
+
+    start = time.perf_counter()
+    out = model(input_ids, attention_mask=mask, position_ids=positions, cache=cache, logits_to_keep=1,
+                pixel_values_images=inputs.get("pixel_values_images"),
+                pixel_values_videos=inputs.get("pixel_values_videos"))
+    timings: dict[str, Any] = {"prefill_s": time.perf_counter() - start, "per_token_s": []}
+
+    logits = out.logits[:, -1]
+    seen = input_ids
+    next_position = positions[:, -1:] + 1
+    finished = torch.zeros(batch, dtype=torch.bool, device=input_ids.device)
+    reasons: list[str | None] = [None] * batch
+    generated: list[list[int]] = [[] for _ in range(batch)]
+    eos = torch.tensor(eos_ids, dtype=torch.long, device=input_ids.device)
+
+    for step in range(config.max_new_tokens):
+        step_start = time.perf_counter()
+        banned = eos_ids if step < config.min_new_tokens else None
+        tokens = next_tokens(logits, config, seen=seen, banned=banned, generator=generator)
+        tokens = torch.where(finished, torch.full_like(tokens, pad_id), tokens)
+        _record(tokens, finished, reasons, generated, eos, stop_check)
+        if on_step is not None:
+            on_step(step, tokens, finished)
+        if bool(finished.all()) or step == config.max_new_tokens - 1:
+            timings["per_token_s"].append(time.perf_counter() - step_start)
+            break
+        seen = torch.cat([seen, tokens[:, None]], dim=1)
+        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+        out = model(tokens[:, None], attention_mask=mask, position_ids=next_position, cache=cache, logits_to_keep=1)
+        next_position = next_position + 1
+        logits = out.logits[:, -1]
+        timings["per_token_s"].append(time.perf_counter() - step_start)
+    final = [reason or "length" for reason in reasons]
+    return GenerationResult(generated, final, timings)
+
+
+def _record(tokens: torch.Tensor, finished: torch.Tensor, reasons: list[str | None], generated: list[list[int]],
+            eos: torch.Tensor, stop_check: StopCheck | None) -> None:
+    """Append each live row's token and mark rows that hit EOS or a stop string (in place)."""
+    hit_eos = torch.isin(tokens, eos) if eos.numel() else torch.zeros_like(finished)
+    for row, token in enumerate(tokens.tolist()):
+        if finished[row]:
+            continue
+        generated[row].append(token)
+        if hit_eos[row]:
+            reasons[row] = "eos"
+        elif stop_check is not None and stop_check(row, generated[row]):
+            reasons[row] = "stop"
+        if reasons[row] is not None:
+            finished[row] = True
