@@ -1,0 +1,263 @@
+"""The ``pyav`` video decoder: exact frames, fast sparse reads.
+
+Frames are bit-for-bit those of a plain sequential decode (decode from the
+start, take the i-th frame out, ``to_ndarray(format="rgb24")``), found faster:
+
+- the packet index maps each frame index to its pts and its keyframe, so the
+  decoder seeks forward to the keyframe before a far-away wanted frame;
+- packets of non-reference frames nobody asked for are not decoded at all;
+- FFmpeg decodes with frame and slice threads;
+- only wanted frames are converted to RGB, optionally scaled in the same pass.
+
+If a file's packets do not match what the decoder outputs (rare muxers), the
+read is redone as a plain sequential decode, so the frames stay exact.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any, Sequence
+
+import numpy as np
+
+from mmplug.core.interfaces.video import DecodedFrames, VideoDecoder, VideoInfo
+from mmplug.core.media.geometry import coded_size, normalise_rotation, rotate
+from mmplug.core.media.guard import media_errors
+from mmplug.core.media.sniff import ANIMATED, STILL, sniff
+from mmplug.core.media.source import Source, as_source
+from mmplug.plugins.video.pyav_index import PacketIndex, build_index
+from mmplug.plugins.video.pyav_probe import AV_FAILURES, BACKEND, configure_threads, open_video, probe_video
+from mmplug.plugins.video.still import probe_still, read_still
+
+log = logging.getLogger(__name__)
+
+
+class _IndexMismatch(Exception):
+    """The packet index does not describe what the decoder outputs: decode sequentially."""
+
+
+class PyAVDecoder(VideoDecoder):
+    """Decodes with PyAV (FFmpeg). Sources: a path, bytes or a binary file object; still
+    images are one-frame videos, GIFs are videos. Every failure raises MediaError."""
+
+    backend = BACKEND
+
+    def __init__(self, threads: str | int = "auto", seek: str = "auto", skip_unwanted: bool = True,
+                 count: str = "fast", interpolation: str = "area", cache_size: int = 16):
+        self.threads = threads
+        self.seek = seek
+        self.skip_unwanted = skip_unwanted
+        self.count = count
+        self.interpolation = interpolation
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple, PacketIndex] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ public API
+    def probe(self, source: Any) -> VideoInfo:
+        """Frame count (and how it was found), fps, duration, display size, rotation, codec, audio."""
+        src = as_source(source, self.backend)
+        if sniff(src.head()) == STILL:
+            return probe_still(src, self.backend)
+        return probe_video(src, self.count, lambda: self.index(src), self.backend)
+
+    def read(self, source: Any, indices: Sequence[int], *, size: tuple[int, int] | None = None) -> DecodedFrames:
+        """uint8 frames (T,H,W,3) RGB at ``indices`` (any order, repeats allowed), rotation
+        applied; ``size=(height, width)`` scales inside the colour conversion."""
+        src = as_source(source, self.backend)
+        wanted = self._check_indices(src, indices, size)
+        kind = sniff(src.head())
+        if kind == STILL:
+            return read_still(src, wanted, size, self.backend, self.interpolation)
+        index = self.index(src)
+        beyond = wanted[wanted >= index.num_frames]
+        if beyond.size:
+            raise src.error(self.backend, f"frame index {int(beyond.max())} is out of range: the video has "
+                                          f"{index.num_frames} frames (0..{index.num_frames - 1})")
+        targets = np.unique(wanted)
+        frames = None
+        if index.exact and kind != ANIMATED:
+            try:
+                frames = self._read_indexed(src, index, targets, size)
+            except _IndexMismatch as exc:
+                log.info("%s: %s; decoding sequentially instead", src.name, exc)
+        if frames is None:
+            frames = self._read_sequential(src, targets, size)
+        return DecodedFrames(frames=np.stack([frames[int(i)][0] for i in wanted]),
+                             timestamps=np.asarray([frames[int(i)][1] for i in wanted], dtype=np.float64),
+                             indices=wanted)
+
+    def index(self, source: Any) -> PacketIndex:
+        """The packet index of ``source`` (cached per file while it is unchanged)."""
+        src = as_source(source, self.backend)
+        key = src.key
+        if key is not None:
+            with self._lock:
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    return self._cache[key]
+        with open_video(src, self.backend) as (container, stream):
+            with media_errors(src, self.backend, "reading the packets", AV_FAILURES):
+                index = build_index(container, stream)
+        if key is not None and self.cache_size > 0:
+            with self._lock:
+                self._cache[key] = index
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return index
+
+    # ------------------------------------------------------------------ reading
+    def _check_indices(self, src: Source, indices: Sequence[int], size: tuple[int, int] | None) -> np.ndarray:
+        wanted = np.asarray(indices).reshape(-1)
+        if wanted.size == 0:
+            raise src.error(self.backend, "no frame indices given; pass at least one (a sampler chooses them)")
+        if not np.issubdtype(wanted.dtype, np.integer):
+            raise src.error(self.backend, f"frame indices must be integers, got {wanted.dtype}")
+        if (wanted < 0).any():
+            raise src.error(self.backend, f"frame index {int(wanted.min())} is negative")
+        if size is not None and (len(size) != 2 or min(size) < 1):
+            raise src.error(self.backend, f"size must be (height, width) with both >= 1, got {size!r}")
+        return wanted.astype(np.int64)
+
+    def _read_indexed(self, src: Source, index: PacketIndex, targets: np.ndarray,
+                      size: tuple[int, int] | None) -> dict[int, tuple[np.ndarray, float]]:
+        """Decode only what the wanted frames need, seeking forward between them."""
+        todo = _Pending(int(t) for t in targets)
+        wanted_pts = {int(index.pts[t]) for t in targets}
+        out: dict[int, tuple[np.ndarray, float]] = {}
+
+        def take(frames) -> None:
+            for frame in frames:
+                at = index.index_of(frame.pts)
+                if at is None:
+                    raise _IndexMismatch(f"decoded a frame with pts {frame.pts} that no packet has")
+                if todo.done(at):
+                    out[at] = (self._convert(frame, size), _seconds(frame, index, at))
+
+        with open_video(src, self.backend) as (container, stream), \
+                media_errors(src, self.backend, "decoding", AV_FAILURES):
+            configure_threads(stream, self.threads)
+            codec = stream.codec_context
+            fed = -1  # highest frame index whose packet went to the decoder
+            packets = None
+            while todo:
+                target = todo.first()
+                key = index.keyframe_before(target)
+                seeking = self._should_seek(key, fed, at_start=packets is None)
+                if seeking:
+                    if packets is not None:
+                        take(stream.decode(None))  # drain frames still inside the decoder
+                        if not todo:
+                            break
+                    container.seek(int(index.pts[key]), stream=stream, backward=True)
+                    packets, fed = container.demux(stream), -1
+                elif packets is None:
+                    packets = container.demux(stream)
+                fed = self._feed(packets, codec, index, wanted_pts, take, todo, fed, seeking)
+        return out
+
+    def _should_seek(self, key: int, fed: int, at_start: bool) -> bool:
+        """Seek to keyframe ``key`` when that skips packets (``seek="auto"``)."""
+        if self.seek == "never":
+            return False
+        if self.seek == "always":
+            return True
+        return key > fed + 1 and not (at_start and key == 0)
+
+    def _feed(self, packets, codec, index: PacketIndex, wanted_pts: set, take, todo: "_Pending", fed: int,
+              after_seek: bool) -> int:
+        """Feed packets until the first pending frame is out and the next one is better reached
+        by a seek (or nothing is pending). Returns the highest frame index fed."""
+        target = todo.first()
+        for packet in packets:
+            if packet.size == 0:  # end of file: flush the decoder
+                take(packet.decode())
+                break
+            at = index.index_of(packet.pts)
+            if after_seek and not packet.is_discard:
+                after_seek = False
+                if at is None or at > target:
+                    raise _IndexMismatch(f"seeking for frame {target} landed after it")
+            if self.skip_unwanted:
+                codec.skip_frame = "DEFAULT" if packet.pts in wanted_pts else "NONREF"
+            take(packet.decode())
+            if at is not None:
+                fed = max(fed, at)
+            if not todo:
+                return fed
+            if todo.first() != target and self._should_seek(index.keyframe_before(todo.first()), fed, False):
+                return fed
+        if todo and todo.first() == target:
+            raise _IndexMismatch(f"frame {target} never came out of the decoder")
+        return fed
+
+    def _read_sequential(self, src: Source, targets: np.ndarray,
+                         size: tuple[int, int] | None) -> dict[int, tuple[np.ndarray, float]]:
+        """The reference recipe: decode from the start, keep the i-th frames that are wanted."""
+        wanted = {int(t) for t in targets}
+        last = int(targets.max())
+        out: dict[int, tuple[np.ndarray, float]] = {}
+        count = 0
+        with open_video(src, self.backend) as (container, stream), \
+                media_errors(src, self.backend, "decoding", AV_FAILURES):
+            configure_threads(stream, self.threads)
+            for count, frame in enumerate(container.decode(stream), start=1):
+                i = count - 1
+                if i in wanted:
+                    time = frame.time if frame.time is not None else float("nan")
+                    out[i] = (self._convert(frame, size), time)
+                if i >= last:
+                    break
+        missing = sorted(wanted - set(out))
+        if missing:
+            raise src.error(self.backend, f"frame {missing[0]} cannot be decoded: the video ends after {count} "
+                                          "frames (the file may be truncated or damaged)")
+        return out
+
+    def _convert(self, frame, size: tuple[int, int] | None) -> np.ndarray:
+        """RGB uint8 (H,W,3) of a decoded frame, scaled to ``size`` and turned for display."""
+        rotation = normalise_rotation(frame.rotation)
+        if size is None:
+            rgb = frame.to_ndarray(format="rgb24")
+        else:
+            height, width = coded_size(size, rotation)
+            rgb = frame.reformat(width=width, height=height, format="rgb24",
+                                 interpolation=self.interpolation.upper()).to_ndarray()
+        return np.ascontiguousarray(rotate(rgb, rotation))
+
+
+class _Pending:
+    """Frame indices still to decode, smallest first (O(1) membership for long lists)."""
+
+    def __init__(self, indices):
+        self._order = sorted(set(indices))
+        self._left = set(self._order)
+        self._at = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._left)
+
+    def first(self) -> int:
+        while self._order[self._at] not in self._left:
+            self._at += 1
+        return self._order[self._at]
+
+    def done(self, index: int) -> bool:
+        """Mark ``index`` decoded; True if it was pending."""
+        if index in self._left:
+            self._left.remove(index)
+            return True
+        return False
+
+
+def _seconds(frame, index: PacketIndex, at: int) -> float:
+    if frame.time is not None:
+        return float(frame.time)
+    return float(index.pts[at] * index.time_base)
+
+
+def build_pyav(options: Any, context: Any = None) -> PyAVDecoder:
+    """Factory of the ``pyav`` video decoder."""
+    return PyAVDecoder(threads=options.threads, seek=options.seek, skip_unwanted=options.skip_unwanted,
+                       count=options.count, interpolation=options.interpolation, cache_size=options.cache_size)

@@ -1,0 +1,77 @@
+"""The packet index of a video stream: frame order and keyframes, learnt without decoding.
+
+A sequential decode outputs frames in presentation order, so frame ``i`` is the
+packet with the ``i``-th smallest presentation timestamp (pts). Knowing that,
+and where the keyframes are, lets the decoder seek straight to the keyframe
+before a wanted frame and recognise the wanted frame when it comes out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PacketIndex:
+    """``pts`` int64 (N,) sorted presentation timestamps in ``time_base`` units;
+    ``keyframes`` int64 (K,) sorted frame indices of keyframes.
+
+    ``exact`` is False when some packet has no pts or two share one: the index
+    then still counts frames, but cannot map decoded frames back to indices.
+    """
+
+    pts: np.ndarray
+    keyframes: np.ndarray
+    time_base: float
+    exact: bool
+    _position: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def num_frames(self) -> int:
+        return int(len(self.pts))
+
+    def index_of(self, pts: int | None) -> int | None:
+        """Frame index of a decoded frame's pts (None if no packet has it)."""
+        return self._position.get(pts) if pts is not None else None
+
+    def keyframe_before(self, index: int) -> int:
+        """Index of the last keyframe at or before frame ``index`` (0 if there is none)."""
+        at = int(np.searchsorted(self.keyframes, index, side="right")) - 1
+        return int(self.keyframes[at]) if at >= 0 else 0
+
+    def frame_durations(self) -> np.ndarray:
+        """Seconds between consecutive frames (N-1,)."""
+        return np.diff(self.pts) * self.time_base
+
+    def is_variable_rate(self, tolerance: float = 0.02) -> bool:
+        """True when frame intervals differ by more than ``tolerance`` of the median interval."""
+        gaps = self.frame_durations()
+        if not self.exact or len(gaps) < 2:
+            return False
+        median = float(np.median(gaps))
+        return median > 0 and float(np.max(np.abs(gaps - median))) > tolerance * median + self.time_base
+
+
+def build_index(container, stream) -> PacketIndex:
+    """Read every packet of ``stream`` (decoding nothing) and index its frames.
+
+    Packets marked discard (cut by an edit list) and empty packets produce no
+    frame and are left out. Leaves the container at the end of the file.
+    """
+    pts_list: list[int | None] = []
+    key_pts: list[int | None] = []
+    for packet in container.demux(stream):
+        if packet.size == 0 or packet.is_discard:
+            continue
+        pts_list.append(packet.pts)
+        if packet.is_keyframe:
+            key_pts.append(packet.pts)
+    time_base = float(stream.time_base) if stream.time_base else 0.0
+    if any(p is None for p in pts_list) or len(set(pts_list)) != len(pts_list):
+        count = len(pts_list)
+        return PacketIndex(np.arange(count, dtype=np.int64), np.zeros(1, np.int64), time_base, exact=False)
+    pts = np.sort(np.asarray(pts_list, dtype=np.int64))
+    position = {int(p): i for i, p in enumerate(pts)}
+    keyframes = np.sort(np.asarray([position[int(p)] for p in key_pts], dtype=np.int64))
+    return PacketIndex(pts, keyframes, time_base, exact=True, _position=position)
