@@ -1,0 +1,1 @@
+"""Tests of the model plugins (CLIP, projectors, decoders, attention) and the multimodal assembly."""
