@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, ClassVar, Sequence, Union
+from typing import IO, TYPE_CHECKING, Callable, ClassVar, Sequence, Union
 
 from mmplug.core.interfaces.attention import Availability
 
@@ -79,3 +79,13 @@ class FrameSampler(ABC):
     @abstractmethod
     def indices(self, info: VideoInfo) -> "np.ndarray":
         """Frame indices (K,) int64, each in ``[0, info.num_frames)``."""
+
+    def select(self, info: VideoInfo, peek: "FramePeek") -> "np.ndarray":
+        """Frame indices (K,) for a sampler that looks at the content (e.g. scene changes):
+        ``peek(indices, size)`` returns low-resolution frames (T,h,w,3) uint8 of the video.
+        The default ignores the content and returns :meth:`indices`."""
+        return self.indices(info)
+
+
+#: ``peek(indices, size=(h, w)) -> uint8 (T,h,w,3)``: a cheap look at some frames of the video.
+FramePeek = Callable[[Sequence[int], "tuple[int, int] | None"], "np.ndarray"]
