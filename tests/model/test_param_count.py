@@ -1,0 +1,44 @@
+"""The video-llava-7b preset counts exactly the reference model's parameters (meta device)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mmplug.core.builder import build_model, count_parameters
+from mmplug.core.config import MODEL_SECTIONS
+from mmplug.registry import discover
+
+TOWER, PROJECTOR, DECODER = 303_179_776, 20_979_712, 6_738_939_904
+TOTAL = 7_366_279_168
+
+
+@pytest.fixture(scope="module")
+def model_7b():
+    registry = discover()
+    preset = registry.preset("video-llava-7b").load()
+    # the model depends on these sections only; the others (tokenizer, media) belong to other issues
+    sections = {k: v for k, v in preset.items() if k in (*MODEL_SECTIONS, "attention", "multimodal")}
+    return build_model(sections, meta=True, registry=registry)
+
+
+def test_preset_parts_count_as_published(model_7b) -> None:
+    assert model_7b.language_model.lm_head.weight.device.type == "meta"
+    assert count_parameters(model_7b.vision_encoder) == TOWER
+    assert count_parameters(model_7b.video_encoder) == TOWER
+    assert count_parameters(model_7b.projector) == PROJECTOR
+    assert count_parameters(model_7b.language_model) == DECODER
+    assert count_parameters(model_7b) == TOTAL
+
+
+def test_preset_matches_reference_built_on_meta(model_7b) -> None:
+    transformers = pytest.importorskip("transformers", reason="transformers is the test-only reference")
+    config = transformers.VideoLlavaConfig(text_config={"model_type": "llama", "vocab_size": 32064})
+    with torch.device("meta"):
+        reference = transformers.VideoLlavaForConditionalGeneration(config)
+    assert count_parameters(reference) == count_parameters(model_7b)
+    ours = {name: tuple(p.shape) for name, p in model_7b.named_parameters()}
+    from mmplug.core.model.reference_layout import from_reference
+
+    theirs = {name: tuple(p.shape) for name, p in from_reference(dict(reference.named_parameters()),
+                                                                  "transformers").items()}
+    assert ours == theirs
