@@ -109,3 +109,18 @@ def test_errors_are_one_readable_line(toy_registry, capsys):
     assert main(["validate", "no-such-preset"]) == 1
     captured = capsys.readouterr()
     assert "unknown preset 'no-such-preset'" in captured.out + captured.err
+
+
+def test_doctor_reports_backends_decoders_and_codecs(capsys):
+    from mmplug.registry import discover, use_registry
+
+    with use_registry(discover()):
+        assert main(["doctor", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    attention = {row["name"]: row for row in data["attention"]}
+    assert attention["sdpa"]["cpu/float32"] == "ok" and attention["eager"]["cpu/float32"] == "ok"
+    flash = attention["flash_attention_2"]["cpu/float32"]
+    assert flash != "ok" and ("flash" in flash or "CUDA" in flash)
+    decoders = {row["name"]: row["status"] for row in data["video_decoders"]}
+    assert decoders["pyav"] == "ok"
+    assert data["codecs"]["h264"] is True
