@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Generator, Mapping
 
 import torch
 
 from mmplug.core.generation.config import GenerationConfig
 from mmplug.core.generation.sampling import next_tokens
 
-#: Called after each step with (step, tokens (B,), finished (B,) bool); return nothing.
-StepCallback = Callable[[int, torch.Tensor, torch.Tensor], None]
 #: Called with (row, new token ids of that row); True stops that row ("stop" reason).
 StopCheck = Callable[[int, list[int]], bool]
 
@@ -33,7 +31,7 @@ def position_ids_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def generate_ids(
+def decode_steps(
     model: Any,
     inputs: Mapping[str, Any],
     config: GenerationConfig,
@@ -41,10 +39,13 @@ def generate_ids(
     eos_ids: list[int],
     pad_id: int,
     stop_check: StopCheck | None = None,
-    on_step: StepCallback | None = None,
-) -> GenerationResult:
-    """Generate up to ``config.max_new_tokens`` tokens for each row of ``inputs``
-    (input_ids (B,S), attention_mask (B,S), optional pixel_values_images / pixel_values_videos)."""
+) -> Generator[tuple[torch.Tensor, torch.Tensor], None, GenerationResult]:
+    """Yield ``(tokens (B,), finished (B,) bool)`` after every step; return the GenerationResult.
+
+    ``inputs``: input_ids (B,S), attention_mask (B,S), optional pixel_values_images /
+    pixel_values_videos. Rows that finished get ``pad_id``. Stopping the iteration early
+    stops the computation.
+    """
     input_ids = inputs["input_ids"]
     batch = input_ids.shape[0]
     mask = inputs.get("attention_mask")
@@ -73,19 +74,38 @@ def generate_ids(
         tokens = next_tokens(logits, config, seen=seen, banned=banned, generator=generator)
         tokens = torch.where(finished, torch.full_like(tokens, pad_id), tokens)
         _record(tokens, finished, reasons, generated, eos, stop_check)
-        if on_step is not None:
-            on_step(step, tokens, finished)
+        elapsed = time.perf_counter() - step_start
+        yield tokens, finished.clone()
         if bool(finished.all()) or step == config.max_new_tokens - 1:
-            timings["per_token_s"].append(time.perf_counter() - step_start)
+            timings["per_token_s"].append(elapsed)
             break
+        step_start = time.perf_counter()
         seen = torch.cat([seen, tokens[:, None]], dim=1)
         mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
         out = model(tokens[:, None], attention_mask=mask, position_ids=next_position, cache=cache, logits_to_keep=1)
         next_position = next_position + 1
         logits = out.logits[:, -1]
-        timings["per_token_s"].append(time.perf_counter() - step_start)
+        timings["per_token_s"].append(elapsed + time.perf_counter() - step_start)
     final = [reason or "length" for reason in reasons]
     return GenerationResult(generated, final, timings)
+
+
+def generate_ids(
+    model: Any,
+    inputs: Mapping[str, Any],
+    config: GenerationConfig,
+    *,
+    eos_ids: list[int],
+    pad_id: int,
+    stop_check: StopCheck | None = None,
+) -> GenerationResult:
+    """Generate up to ``config.max_new_tokens`` tokens for each row (see :func:`decode_steps`)."""
+    steps = decode_steps(model, inputs, config, eos_ids=eos_ids, pad_id=pad_id, stop_check=stop_check)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def _record(tokens: torch.Tensor, finished: torch.Tensor, reasons: list[str | None], generated: list[list[int]],
