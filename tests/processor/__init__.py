@@ -1,0 +1,1 @@
+"""Tests of the processor: tokenizer, chat templates, image preprocessing, batching, labels."""
