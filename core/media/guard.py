@@ -20,6 +20,8 @@ def explain(source: Source, message: str) -> str:
         return message
     if kind == TEXT:
         return f"{message} (the file holds text, not video: was it saved under the wrong name?)"
+    if source.stream is not None and source.start > 0:
+        return f"{message} (read from position {source.start} of the file object: seek it to the media's start)"
     return message
 
 
@@ -33,5 +35,11 @@ def media_errors(
     except MmplugError:
         raise
     except kinds as exc:
-        cause = explain(source, f"{doing} failed: {type(exc).__name__}: {exc}")
+        cause = explain(source, f"{doing} failed: {type(exc).__name__}: {_message(exc)}")
         raise source.error(backend, cause) from exc
+
+
+def _message(exc: BaseException) -> str:
+    """The library's own words, without errno numbers and the (already named) file."""
+    words = getattr(exc, "strerror", None)
+    return words if isinstance(words, str) and words else str(exc)

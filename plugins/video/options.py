@@ -44,9 +44,12 @@ class PyAVOptions(PluginOptions):
 
 
 class DecordOptions(PluginOptions):
-    """``decord`` decoder (optional extra). ``threads``: decoding threads ("auto" lets decord choose)."""
+    """``decord`` decoder (optional extra). ``threads``: decoding threads ("auto" lets decord choose);
+    ``other_media``: what to do with files decord cannot read correctly (still images, GIFs,
+    rotated videos): read them with PyAV ("pyav") or raise ("error")."""
 
     threads: Union[Literal["auto"], int] = "auto"
+    other_media: Literal["pyav", "error"] = "pyav"
 
     _check_threads = field_validator("threads")(_threads)
 

@@ -73,8 +73,7 @@ class PyAVDecoder(VideoDecoder):
         index = self.index(src)
         beyond = wanted[wanted >= index.num_frames]
         if beyond.size:
-            raise src.error(self.backend, f"frame index {int(beyond.max())} is out of range: the video has "
-                                          f"{index.num_frames} frames (0..{index.num_frames - 1})")
+            raise src.error(self.backend, _out_of_range(int(beyond.max()), index))
         targets = np.unique(wanted)
         frames = None
         if index.exact and kind != ANIMATED:
@@ -249,6 +248,13 @@ class _Pending:
             self._left.remove(index)
             return True
         return False
+
+
+def _out_of_range(frame: int, index: PacketIndex) -> str:
+    if index.declared > index.num_frames:
+        return (f"frame {frame} cannot be read: the header lists {index.declared} frames but the file holds "
+                f"only {index.num_frames} (0..{index.num_frames - 1}); it is truncated, re-download or re-encode it")
+    return f"frame index {frame} is out of range: the video has {index.num_frames} frames (0..{index.num_frames - 1})"
 
 
 def _seconds(frame, index: PacketIndex, at: int) -> float:

@@ -19,12 +19,14 @@ class PacketIndex:
 
     ``exact`` is False when some packet has no pts or two share one: the index
     then still counts frames, but cannot map decoded frames back to indices.
+    ``declared`` is the frame count the container states (0 if none).
     """
 
     pts: np.ndarray
     keyframes: np.ndarray
     time_base: float
     exact: bool
+    declared: int = 0
     _position: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -68,10 +70,13 @@ def build_index(container, stream) -> PacketIndex:
         if packet.is_keyframe:
             key_pts.append(packet.pts)
     time_base = float(stream.time_base) if stream.time_base else 0.0
+    declared = int(stream.frames or 0)
     if any(p is None for p in pts_list) or len(set(pts_list)) != len(pts_list):
         count = len(pts_list)
-        return PacketIndex(np.arange(count, dtype=np.int64), np.zeros(1, np.int64), time_base, exact=False)
+        return PacketIndex(np.arange(count, dtype=np.int64), np.zeros(1, np.int64), time_base, exact=False,
+                           declared=declared)
     pts = np.sort(np.asarray(pts_list, dtype=np.int64))
     position = {int(p): i for i, p in enumerate(pts)}
     keyframes = np.sort(np.asarray([position[int(p)] for p in key_pts], dtype=np.int64))
-    return PacketIndex(pts, keyframes, time_base, exact=True, _position=position)
+    return PacketIndex(pts, keyframes, time_base, exact=True, declared=declared,
+                       _position=position)

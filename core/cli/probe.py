@@ -1,0 +1,77 @@
+"""``mmplug probe FILE...``: the pre-flight check of a dataset's videos.
+
+One line per file: codec, frame count and how it was found, fps, duration,
+display size, rotation, and whether the first and last frames decode (or the
+error). Exits 1 if any file cannot be decoded. Imports nothing heavy until run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "probe", help="check that videos decode and show their metadata",
+        description="Probe video and image files: codec, frames (and how they were counted), fps, "
+                    "duration, size, rotation, and whether the first and last frames decode. "
+                    "Exits with 1 if any file cannot be decoded.")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="video or image files")
+    parser.add_argument("--json", action="store_true", help="one JSON list, an object per file")
+    parser.add_argument("--decoder", default="pyav", help="video_decoder plugin to use (default: pyav)")
+    parser.set_defaults(handler=run)
+
+
+def check_file(decoder: Any, path: str) -> dict:
+    """Probe ``path`` and decode its first and last frames; a dict with ``ok`` and ``error``."""
+    from dataclasses import asdict
+
+    from mmplug.core.errors import MediaError
+
+    try:
+        info = decoder.probe(path)
+        decoder.read(path, sorted({0, max(info.num_frames - 1, 0)}))
+    except MediaError as exc:
+        return {"file": path, "ok": False, "error": exc.cause, "backend": exc.backend}
+    record = {"file": path, "ok": True, "error": None, **asdict(info)}
+    record.pop("source", None)
+    return record
+
+
+def format_line(record: dict) -> str:
+    """The human-readable line of one file."""
+    if not record["ok"]:
+        return f"{record['file']}: NOT DECODABLE [{record['backend']}] {record['error']}"
+    size = f"{record['width']}x{record['height']}"
+    if record["frame_count_source"] == "image":
+        return f"{record['file']}: {record['codec']}, still image, {size}, rotation {record['rotation']}, ok"
+    rate = "variable" if record["variable_fps"] else "constant"
+    parts = [
+        record["codec"],
+        f"{record['num_frames']} frames ({record['frame_count_source']})",
+        f"{record['fps']:.3f} fps ({rate})",
+        f"{record['duration']:.2f} s",
+        size,
+        f"rotation {record['rotation']}",
+        "audio" if record["has_audio"] else "no audio",
+        "ok",
+    ]
+    return f"{record['file']}: " + ", ".join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mmplug.registry import get_registry
+
+    decoder = get_registry().build("video_decoder", args.decoder, {}, None)
+    records = []
+    for path in args.files:
+        record = check_file(decoder, path)
+        records.append(record)
+        if not args.json:
+            print(format_line(record), flush=True)
+    if args.json:
+        json.dump(records, sys.stdout, indent=2)
+        print()
+    return 0 if all(r["ok"] for r in records) else 1
