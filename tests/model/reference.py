@@ -26,7 +26,7 @@ class Tiny:
     image_strategy: str = "default"
     attention: str = "eager"
     num_layers: int = 3
-    text_extra: tuple = ()  # extra decoder options as (key, value) pairs (hashable)
+    text_extra: tuple = ()  # extra decoder options as (key, value) pairs; dicts as pair tuples (hashable)
 
     def with_(self, **changes: Any) -> "Tiny":
         return replace(self, **changes)
@@ -42,7 +42,8 @@ class Tiny:
 
     def decoder(self) -> dict:
         options = {"hidden_size": 64, "intermediate_size": 128, "num_layers": 2, "num_heads": 4,
-                   "num_kv_heads": 2, "vocab_size": 128, "rms_norm_eps": 1e-6, **dict(self.text_extra)}
+                   "num_kv_heads": 2, "vocab_size": 128, "rms_norm_eps": 1e-6,
+                   **{k: dict(v) if isinstance(v, tuple) else v for k, v in self.text_extra}}
         if self.sliding_window is not None:
             options["sliding_window"] = self.sliding_window
         return options

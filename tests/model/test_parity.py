@@ -79,6 +79,20 @@ def test_sliding_window_changes_the_result() -> None:
     assert (with_window - without).abs()[keep].max() > 1e-2
 
 
+@pytest.mark.parametrize("extra", [
+    (("attention_bias", True), ("mlp_bias", True), ("tie_word_embeddings", True), ("head_dim", 32)),
+    (("rope_scaling", (("rope_type", "linear"), ("factor", 2.0))), ("rope_theta", 500.0)),
+    (("rope_scaling", (("rope_type", "llama3"), ("factor", 8.0), ("low_freq_factor", 1.0),
+                       ("high_freq_factor", 4.0), ("original_max_position_embeddings", 16))),),
+    (("rope_scaling", (("rope_type", "dynamic"), ("factor", 2.0))), ("max_position_embeddings", 16)),
+    (("rope_scaling", (("rope_type", "yarn"), ("factor", 4.0), ("original_max_position_embeddings", 16))),),
+], ids=["biases-tied-head_dim", "rope-linear", "rope-llama3", "rope-dynamic", "rope-yarn"])
+def test_decoder_options_logits(extra: tuple) -> None:
+    tiny = Tiny(text_extra=extra)
+    rows, images, videos = scenarios(tiny)["padded_batch"]
+    assert_logits_match(*run_both(tiny, rows, images, videos))
+
+
 def test_decoder_hidden_states_match() -> None:
     tiny = Tiny()
     reference, ours = build_pair(tiny)
