@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 from mmplug.core.builder import build_model, build_part, build_processor
 from mmplug.core.resolve import ResolvedPipeline, resolve_config
@@ -72,6 +72,51 @@ class Pipeline:
         model.eval()
         processor = build_processor(resolved) if "tokenizer" in resolved.parts else None
         return cls(model, processor, resolved, source=directory)
+
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
+    def generate(self, prompt: str | Sequence[str], *, images: Any = None, videos: Any = None,
+                 template: bool = True, **options: Any) -> Any:
+        """Answer one prompt (-> GenerationOutput) or a batch (list of prompts -> list).
+
+        ``images``/``videos``: for one prompt, an item or a list; for a batch, one entry per
+        prompt (None, an item, or a list). Items: paths, bytes, PIL images, arrays, or decoded
+        frames (T,H,W,3). ``options``: :class:`~mmplug.core.generation.GenerationConfig` fields
+        (max_new_tokens, do_sample, temperature, top_k, top_p, repetition_penalty, seed, stop, ...).
+        ``template=False`` uses prompts as written (with their own placeholders).
+        """
+        from mmplug.core.generation import GenerationConfig
+        from mmplug.core.generation.runner import generate
+
+        self._need_processor()
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        outputs = generate(self, prompts, images, videos, GenerationConfig(**options), template=template)
+        return outputs[0] if isinstance(prompt, str) else outputs
+
+    def stream(self, prompt: str, *, images: Any = None, videos: Any = None, template: bool = True,
+               **options: Any) -> Iterator[str]:
+        """The answer to one prompt, piece by piece as tokens are generated."""
+        from mmplug.core.generation import GenerationConfig
+        from mmplug.core.generation.runner import stream
+
+        self._need_processor()
+        return stream(self, prompt, images, videos, GenerationConfig(**options), template=template)
+
+    def chat(self, **options: Any) -> Any:
+        """A multi-turn conversation: ``chat.send("What happens?", videos=[clip])``."""
+        from mmplug.core.generation.chat import Chat
+
+        self._need_processor()
+        return Chat(self, **options)
+
+    def _need_processor(self) -> None:
+        if self.processor is None:
+            from mmplug.core.errors import ConfigError, ConfigIssue
+
+            raise ConfigError([ConfigIssue("tokenizer", "generation needs a processor: add 'tokenizer' and "
+                                                        "'image_processor' sections to the pipeline config")])
 
     def save_pretrained(self, directory: str | os.PathLike[str], **save_options: Any) -> Path:
         """Write config.json, safetensors weights and processor files, loadable by
