@@ -1,0 +1,48 @@
+"""Options shared by the commands that run a model (``ask``, ``chat``)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", "-m", required=True,
+                        help="checkpoint directory or Hub id (trained weights), or a preset / config file "
+                             "(random weights, for smoke tests)")
+    parser.add_argument("--video", action="append", default=[], metavar="PATH", help="a video (repeatable)")
+    parser.add_argument("--image", action="append", default=[], metavar="PATH", help="an image (repeatable)")
+    parser.add_argument("--device", help="e.g. cpu, cuda, cuda:1")
+    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config field (repeatable)")
+    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--temperature", type=float, help="sample with this temperature (default: greedy)")
+    parser.add_argument("--top-k", type=int, default=0)
+    parser.add_argument("--top-p", type=float, default=1.0)
+    parser.add_argument("--seed", type=int)
+
+
+def generation_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {"max_new_tokens": args.max_new_tokens, "top_k": args.top_k, "top_p": args.top_p,
+                               "seed": args.seed}
+    if args.temperature is not None:
+        options.update(do_sample=True, temperature=args.temperature)
+    return options
+
+
+def load_pipeline(args: argparse.Namespace) -> Any:
+    """A checkpoint (directory with config.json, or a Hub id) or a preset/config file."""
+    from mmplug.core.pipeline import Pipeline
+    from mmplug.registry import get_registry
+
+    model = args.model
+    path = Path(model)
+    is_config = path.suffix.lower() in (".yaml", ".yml", ".json", ".toml") and path.is_file()
+    is_preset = not path.exists() and any(p.name == model for p in get_registry().presets())
+    if is_config or is_preset:
+        print(f"note: {model} is a config, so the weights are random (load a checkpoint for real answers)",
+              file=sys.stderr)
+        return Pipeline.from_config(model, args.overrides, device=args.device, dtype=args.dtype)
+    return Pipeline.from_pretrained(model, device=args.device, dtype=args.dtype, overrides=args.overrides or None)
