@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from mmplug.core.builder import build_model, count_parameters
-from mmplug.core.config import MODEL_SECTIONS
 from mmplug.registry import discover
 
 TOWER, PROJECTOR, DECODER = 303_179_776, 20_979_712, 6_738_939_904
@@ -14,11 +13,7 @@ TOTAL = 7_366_279_168
 
 @pytest.fixture(scope="module")
 def model_7b():
-    registry = discover()
-    preset = registry.preset("video-llava-7b").load()
-    # the model depends on these sections only; the others (tokenizer, media) belong to other issues
-    sections = {k: v for k, v in preset.items() if k in (*MODEL_SECTIONS, "attention", "multimodal")}
-    return build_model(sections, meta=True, registry=registry)
+    return build_model("video-llava-7b", meta=True, registry=discover())
 
 
 def test_preset_parts_count_as_published(model_7b) -> None:
