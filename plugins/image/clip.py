@@ -4,8 +4,9 @@ Two paths, one result (up to the stated tolerance):
 - reference path (every single image; frame stacks when ``fast_frames`` is off):
   PIL resize of uint8 RGB, crop, float32 normalise; max |diff| <= 1e-5 against
   transformers' ``VideoLlavaImageProcessor``.
-- fast path (frame stacks (T,H,W,3)): one batched, antialiased uint8 torch resize
-  on channels-last memory and a fused normalise; max |diff| <= 0.03, mean |diff| <= 0.003.
+- fast path (frame stacks (T,H,W,3) that are downscaled): one batched, antialiased
+  uint8 torch resize on channels-last memory; max |diff| <= 0.03, mean |diff| <= 0.003.
+  Frames smaller than the resize target take the reference path (cheap at that size).
 """
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ class ClipImageProcessor(ImageProcessor):
     def preprocess_frames(self, frames: Any, what: str = "video") -> torch.Tensor:
         """Frames (T,H,W,C) numpy/torch or a list of images -> (T,3,H,W) float32."""
         stack = to_rgb_frames(frames, what)
-        if not self.options.fast_frames:
+        upscaling = self.options.do_resize and min(stack.shape[1:3]) < self.options.size
+        if not self.options.fast_frames or upscaling:  # small frames: the exact path is cheap
             return torch.stack([self._finish(self._reference_uint8(f, f"{what}, frame {i}"))
                                 for i, f in enumerate(stack)])
         return self._finish(self._fast_uint8(stack, what))
