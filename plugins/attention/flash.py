@@ -28,6 +28,9 @@ class FlashAttention2(AttentionBackend):
                 return Availability(False, f"the flash-attn package is not installed; {INSTALL_HINT}")
         except (ImportError, ValueError) as exc:
             return Availability(False, f"the flash-attn package cannot be found ({exc}); {INSTALL_HINT}")
+        if request.sliding_window is not None and _version() < (2, 3):
+            found = ".".join(map(str, _version()))
+            return Availability(False, f"sliding windows need flash-attn >= 2.3 (found {found}); upgrade it")
         if not str(request.device).startswith("cuda"):
             return Availability(False, f"it needs a CUDA device, the runtime device is {request.device!r}")
         if request.dtype not in HALF_DTYPES:
@@ -51,6 +54,17 @@ class FlashAttention2(AttentionBackend):
             out = flash.flash_attn_func(q, k, v, softmax_scale=scale, causal=causal, window_size=window)
             return out.transpose(1, 2)
         return _varlen(flash, q, k, v, mask, causal=causal, window=window, scale=scale).transpose(1, 2)
+
+
+def _version() -> tuple[int, ...]:
+    """The installed flash-attn version as a tuple ((0,) if unknown)."""
+    from importlib import metadata
+
+    try:
+        text = metadata.version("flash-attn")
+    except metadata.PackageNotFoundError:
+        return (0,)
+    return tuple(int(part) for part in text.split("+")[0].split(".")[:2] if part.isdigit())
 
 
 def _flash_module() -> Any:
