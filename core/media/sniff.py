@@ -6,6 +6,8 @@ neither (a text file renamed to .mp4, for instance).
 """
 from __future__ import annotations
 
+import codecs
+
 STILL = "image"
 ANIMATED = "gif"
 TEXT = "text"
@@ -38,11 +40,8 @@ def _looks_like_text(head: bytes) -> bool:
     if not head:
         return False
     try:
-        text = head.decode("utf-8")
+        # not final: a multi-byte character cut at the end of the head is still text
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        # a multi-byte character cut at the end of the head is still text
-        try:
-            text = head[:-3].decode("utf-8")
-        except UnicodeDecodeError:
-            return False
+        return False
     return all(ch.isprintable() or ch in "\t\r\n\f" for ch in text)

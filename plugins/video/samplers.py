@@ -97,7 +97,7 @@ class SegmentSampler(UniformSampler):
         starts = np.floor(edges[:-1]).astype(np.int64)
         ends = np.maximum(np.floor(edges[1:]).astype(np.int64), starts + 1)  # short video: a 1-frame segment
         if not self.jitter:
-            return (starts + ends - 1) // 2
+            return np.floor((edges[:-1] + edges[1:]) / 2).astype(np.int64)
         return self._rng.integers(starts, ends)
 
 
