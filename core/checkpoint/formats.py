@@ -1,0 +1,60 @@
+"""Pick the checkpoint format (a ``checkpoint_format`` plugin) that a checkpoint is written in.
+
+Every registered format is asked ``matches(keys, config)``; exactly one must answer yes.
+Formats may also carry two optional attributes (see :mod:`mmplug.core.interfaces.checkpoint`):
+``loadable = False`` with a ``hint`` (a layout that must be converted first, e.g. the original
+LanguageBind one) and ``import_checkpoint(...)`` (used by ``mmplug convert``).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from mmplug.core.errors import CheckpointError, MmplugError
+
+KIND = "checkpoint_format"
+
+
+def format_names(registry: Any) -> list[str]:
+    return registry.names(KIND)
+
+
+def build_format(registry: Any, name: str) -> Any:
+    """The format registered as ``name`` (unknown names list the installed ones)."""
+    return registry.build(KIND, name, {}, None)
+
+
+def detect_format(keys: Iterable[str], config: dict[str, Any], *, registry: Any, where: str,
+                  layout: str | None = None) -> tuple[str, Any]:
+    """(name, format) of the layout ``keys`` are written in; ``layout`` forces one by name."""
+    keys = list(keys)
+    if layout is not None:
+        return layout, build_format(registry, layout)
+    found, broken = [], []
+    for name in format_names(registry):
+        try:
+            fmt = build_format(registry, name)
+        except MmplugError as exc:  # a broken format plugin must not hide the others
+            broken.append(f"{name} ({exc})")
+            continue
+        if fmt.matches(keys, config):
+            found.append((name, fmt))
+    if len(found) == 1:
+        return found[0]
+    sample = sorted({key.rsplit(".", 3)[0] for key in keys})[:8]
+    if not found:
+        raise CheckpointError(
+            f"{where}: no installed checkpoint format recognises these tensor names (e.g. {', '.join(sample)}). "
+            f"Installed formats: {', '.join(format_names(registry)) or 'none'}. If this is a Video-LLaVA "
+            "checkpoint in one of them, pass layout=NAME to see which keys do not fit; otherwise install a "
+            "checkpoint_format plugin for it." + (f" Formats that failed to load: {'; '.join(broken)}" if broken else ""))
+    raise CheckpointError(f"{where}: the tensor names fit several checkpoint formats "
+                          f"({', '.join(name for name, _ in found)}); pass layout=NAME to choose one")
+
+
+def require_loadable(name: str, fmt: Any, where: str) -> None:
+    """Stop with the format's own advice when it cannot be loaded directly."""
+    if getattr(fmt, "loadable", True):
+        return
+    description = getattr(fmt, "description", name)
+    raise CheckpointError(f"{where} is in the {name!r} layout ({description}), which mmplug does not load "
+                          f"directly: {getattr(fmt, 'hint', 'convert it first with `mmplug convert`')}")

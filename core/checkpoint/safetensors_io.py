@@ -1,0 +1,131 @@
+"""Reading and writing safetensors files tensor by tensor, straight into their final buffers.
+
+A file is ``u64 little-endian header length | JSON header | data``; the header maps every
+tensor name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets into data).
+Reading copies each tensor from the file into the caller's buffer with ``readinto`` (the
+page cache is shared, nothing is held twice in the process), and writing streams each
+tensor's bytes without building the file in memory. Files stay compatible with
+``safetensors.safe_open`` (tests check both ways).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import torch
+
+from mmplug.core.checkpoint.files import raw_header
+from mmplug.core.errors import CheckpointError
+
+#: safetensors dtype names <-> torch dtypes.
+DTYPES: dict[str, torch.dtype] = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+NAMES = {dtype: name for name, dtype in DTYPES.items()}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One tensor of a file: dtype, shape and absolute byte range."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    begin: int
+    end: int
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        return DTYPES[self.dtype]
+
+
+class SafetensorsShard:
+    """An opened-on-demand safetensors file: ``entries`` from the header, ``read(key, dtype)``."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.entries, self.metadata = read_header(self.path)
+
+    def keys(self) -> list[str]:
+        return list(self.entries)
+
+    def shape(self, key: str) -> tuple[int, ...]:
+        return self.entries[key].shape
+
+    def dtype(self, key: str) -> torch.dtype:
+        return self.entries[key].torch_dtype
+
+    def read(self, keys: Iterable[str], dtype: torch.dtype | None = None) -> Iterable[tuple[str, torch.Tensor]]:
+        """Yield (key, CPU tensor) in file order, converted to ``dtype`` (None: as stored).
+        Each tensor is read into a fresh buffer; a conversion holds one extra tensor at most."""
+        wanted = sorted(keys, key=lambda k: self.entries[k].begin)
+        with open(self.path, "rb", buffering=0) as handle:
+            for key in wanted:
+                entry = self.entries[key]
+                tensor = torch.empty(entry.shape, dtype=entry.torch_dtype)
+                handle.seek(entry.begin)
+                view = memoryview(tensor.view(-1).view(torch.uint8).numpy()) if tensor.numel() else memoryview(b"")
+                done = 0
+                while done < len(view):
+                    count = handle.readinto(view[done:])
+                    if not count:
+                        raise CheckpointError(f"{self.path}: file ends inside tensor {key!r} (byte {entry.begin + done} "
+                                              f"of {entry.end}); the file is truncated, download or save it again")
+                    done += count
+                yield key, tensor if dtype is None or not tensor.is_floating_point() else tensor.to(dtype)
+
+
+def read_header(path: Path) -> tuple[dict[str, Entry], dict[str, str]]:
+    """(entries by name, ``__metadata__``) of a safetensors file; checks the file is complete."""
+    header, length, size = raw_header(path)
+    metadata = header.pop("__metadata__", None) or {}
+    base = 8 + length
+    entries = {}
+    for key, info in header.items():
+        try:
+            begin, end = info["data_offsets"]
+            entry = Entry(info["dtype"], tuple(int(n) for n in info["shape"]), base + begin, base + end)
+        except (KeyError, TypeError, ValueError):
+            raise CheckpointError(f"{path}: malformed header entry for {key!r}: {info!r}") from None
+        if entry.dtype not in DTYPES:
+            raise CheckpointError(f"{path}: tensor {key!r} has dtype {entry.dtype}, which mmplug does not load; "
+                                  f"supported: {', '.join(DTYPES)}")
+        if entry.end - entry.begin != math.prod(entry.shape) * DTYPES[entry.dtype].itemsize:
+            raise CheckpointError(f"{path}: tensor {key!r} byte range does not match its shape {entry.shape}")
+        entries[key] = entry
+    data_end = max((e.end for e in entries.values()), default=base)
+    if data_end > size:
+        raise CheckpointError(f"{path}: truncated: the header describes {data_end} bytes but the file has {size}; "
+                              "download or save it again")
+    return entries, metadata
+
+
+def write_file(path: Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> None:
+    """Write ``tensors`` (any device, contiguous or not) as one safetensors file, streaming
+    one tensor at a time. Writes to ``path.tmp`` first, then renames."""
+    header: dict[str, Any] = {"__metadata__": dict(metadata or {"format": "pt"})}
+    offset = 0
+    for key, tensor in tensors.items():
+        if tensor.dtype not in NAMES:
+            raise CheckpointError(f"cannot save {key!r}: dtype {tensor.dtype} has no safetensors name")
+        nbytes = tensor.numel() * tensor.element_size()
+        header[key] = {"dtype": NAMES[tensor.dtype], "shape": list(tensor.shape),
+                       "data_offsets": [offset, offset + nbytes]}
+        offset += nbytes
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # keep tensor data 8-byte aligned
+    partial = path.with_name(path.name + ".tmp")
+    with open(partial, "wb") as handle:
+        handle.write(struct.pack("<Q", len(raw)))
+        handle.write(raw)
+        for tensor in tensors.values():
+            data = tensor.detach().to("cpu").contiguous()
+            if data.numel():
+                handle.write(memoryview(data.view(-1).view(torch.uint8).numpy()))
+    os.replace(partial, path)
