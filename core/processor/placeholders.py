@@ -35,13 +35,17 @@ def assign_media(per_sample: list[int], given: int, kind: str, token: str) -> li
             running += n
             if running > given:
                 raise ProcessorError(
-                    f"sample {sample}: expected {n - (running - given)} {kind}(s) for its {token} placeholders but "
-                    f"found {n} placeholders; {given} {kind}(s) were given for {total} placeholders in the batch "
-                    f"(per sample: {per_sample}). Pass one {kind} per {token}, in prompt order")
+                    f"sample {sample}: expected {n - (running - given)} {token} placeholder(s) (the {kind}s left "
+                    f"for it), found {n}; {given} {kind}(s) were given for {total} placeholders in the batch. "
+                    f"Pass one {kind} per {token}, in prompt order")
+    if len(per_sample) == 1:
+        raise ProcessorError(f"sample 0: expected {given} {token} placeholder(s) for the {given} {kind}(s) given, "
+                             f"found {total}. Add {token} where each {kind} belongs, or pass fewer {kind}s")
+    counts = ", ".join(f"sample {i}: {n}" for i, n in enumerate(per_sample))
     raise ProcessorError(
-        f"{given} {kind}(s) given but the text holds only {total} {token} placeholder(s) "
-        f"(per sample: {per_sample}); the last {given - total} {kind}(s) have no placeholder. "
-        f"Add {token} where each {kind} belongs, or pass fewer {kind}s")
+        f"{given} {kind}(s) given but the batch holds only {total} {token} placeholder(s) ({counts}); "
+        f"the last {given - total} {kind}(s) have no placeholder. Add {token} to the sample each {kind} "
+        f"belongs to, or pass fewer {kind}s (or one list of {kind}s per sample)")
 
 
 def check_sample(sample: int, found: int, expected: int, kind: str, token: str) -> None:
