@@ -12,9 +12,10 @@ from mmplug.core.errors import CheckpointError
 def convert_checkpoint(source: str | Path, destination: str | Path, *, layout: str = "published",
                        allow_pickle: bool = False, processor: str | Path | None = None, dtype: str | None = None,
                        max_shard_size: int | str = "5GB", source_layout: str | None = None,
-                       registry: Any = None) -> Path:
+                       overrides: Any = None, registry: Any = None) -> Path:
     """Write the checkpoint ``source`` (directory or Hub id) to ``destination`` in ``layout``.
-    ``dtype`` None keeps the stored floating dtype."""
+    ``dtype`` None keeps the stored floating dtype; ``overrides`` (``["section.key=value"]``)
+    adjust the pipeline config read from the source."""
     from mmplug.core.builder import build_model
     from mmplug.core.checkpoint.files import list_weight_files
     from mmplug.core.checkpoint.formats import detect_format
@@ -36,11 +37,11 @@ def convert_checkpoint(source: str | Path, destination: str | Path, *, layout: s
     dtype = dtype or stored_dtype(files)
     importer = getattr(fmt, "import_checkpoint", None)
     if importer is not None:
-        model, resolved, processor_dir = importer(directory, files, config, registry=registry,
+        model, resolved, processor_dir = importer(directory, files, config, registry=registry, overrides=overrides,
                                                   processor=Path(processor) if processor else None)
         model = model.to(getattr(__import__("torch"), dtype))
     else:
-        resolved = resolve_config(config_from_pretrained(directory), registry=registry)
+        resolved = resolve_config(config_from_pretrained(directory), overrides, registry=registry)
         model = fill(build_model(resolved, meta=True), files, fmt, dtype=dtype)
         processor_dir = Path(processor) if processor else directory
     return save_pretrained(model, resolved, destination, source=processor_dir, layout=layout,

@@ -142,14 +142,12 @@ def _explain_foreign(directory: Path, config: dict[str, Any], path: Path) -> Non
     from mmplug.core.checkpoint.formats import detect_format, require_loadable
     from mmplug.registry import get_registry
 
-    keys = peek_keys(directory)
-    if keys:
-        try:
-            name, fmt = detect_format(keys, config, registry=get_registry(), where=str(directory))
-        except CheckpointError:
-            pass
-        else:
-            require_loadable(name, fmt, str(directory))
+    try:  # safetensors names are read from headers; for pickle weights formats judge by config alone
+        name, fmt = detect_format(peek_keys(directory), config, registry=get_registry(), where=str(directory))
+    except CheckpointError:
+        pass
+    else:
+        require_loadable(name, fmt, str(directory))
     raise ConfigError([ConfigIssue("model_type", f"{config.get('model_type')!r} is not supported: mmplug reads "
                                                  "Video-LLaVA checkpoints (model_type 'video_llava')")], str(path))
 

@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="directory with the tokenizer/processor files to write next to the weights")
     parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"),
                         help="dtype to write (default: as stored)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="adjust the config read from SRC, e.g. --set vision_encoder.num_heads=16 (repeatable)")
     parser.add_argument("--max-shard-size", default="5GB", help="largest safetensors file (default: 5GB)")
     parser.set_defaults(handler=run)
 
@@ -35,6 +37,6 @@ def run(args: argparse.Namespace) -> int:
 
     out = convert_checkpoint(args.source, args.destination, layout=args.layout, allow_pickle=args.allow_pickle,
                              processor=args.processor, dtype=args.dtype, max_shard_size=args.max_shard_size,
-                             source_layout=args.source_layout)
+                             source_layout=args.source_layout, overrides=args.overrides)
     print(f"wrote {out} ({args.layout} layout)")
     return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from mmplug.core.errors import CheckpointError
 from mmplug.plugins.checkpoints.prefix import DECODER, LM_HEAD, VIDEO, VISION, PrefixFormat
@@ -30,15 +30,26 @@ TOWER_KEYS = ("embeddings.patch_embedding.weight", "embeddings.position_embeddin
 
 
 class LanguageBindFormat(PrefixFormat):
+    """Recognised by its ``model.mm_projector.*`` tensors, or (tensor names unknown, e.g. pickle
+    files not opened yet) by a llava config naming ``mm_projector_type``."""
+
     loadable = False
     hint = ("it has no <image>/<video>/<pad> tokens and its config is not a Video-LLaVA config. Convert it once "
             "with `mmplug convert SRC DST --processor DIR [--allow-pickle]` (DIR: processor files of "
             "Video-LLaVA-7B-hf, e.g. mmplug's bundled plugins/presets/data/video-llava-processor); the result "
             "loads with Pipeline.from_pretrained(DST)")
 
+    def matches(self, keys: Iterable[str], config: dict[str, Any]) -> bool:
+        keys = list(keys)
+        if not keys:
+            return "mm_projector_type" in (config or {}) and "mm_image_tower" in (config or {})
+        return super().matches(keys, config)
+
     def import_checkpoint(self, directory: Path, files: Any, config: dict[str, Any], *, processor: Path | None,
-                          registry: Any) -> tuple[Any, Any, Path]:
-        """(model, resolved config, processor directory) of the converted checkpoint."""
+                          registry: Any, overrides: Any = None) -> tuple[Any, Any, Path]:
+        """(model, resolved config, processor directory) of the converted checkpoint. The towers'
+        head count is not in the files: it is taken as hidden / 64 unless ``overrides`` set
+        ``vision_encoder.num_heads`` / ``video_encoder.num_heads``."""
         if processor is None:
             raise CheckpointError(f"{directory} is an original LanguageBind checkpoint; converting it needs the "
                                   "Video-LLaVA processor files (tokenizer with <image>, <video>, <pad>): pass "
@@ -50,13 +61,13 @@ class LanguageBindFormat(PrefixFormat):
 
         data = pipeline_config(config, files, str(directory / "config.json"))
         vocab = data["language_model"]["vocab_size"]
-        original = resolve_config(data, registry=registry)
+        original = resolve_config(data, overrides, registry=registry)
         model = fill(build_model(original, meta=True), files, self, dtype="float32")
         grown = math.ceil((vocab + 3) / PAD_TO) * PAD_TO
         data["language_model"]["vocab_size"] = grown
         data["multimodal"].update(image_token_id=vocab, video_token_id=vocab + 1, pad_token_id=vocab + 2)
         data.update(processor_sections(Path(processor)))
-        resolved = resolve_config(data, registry=registry)
+        resolved = resolve_config(data, overrides, registry=registry)
         check_tokens(Path(processor), data["multimodal"])
         state = model.state_dict()
         for name in ("language_model.embed_tokens.weight", "language_model.lm_head.weight"):

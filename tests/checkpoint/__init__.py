@@ -1,0 +1,1 @@
+"""Tests of checkpoint loading, saving, config.json translation, hub resolution and conversion."""
