@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,10 +19,11 @@ def pipe():
     return Pipeline.from_config("tiny-random", OVERRIDES)
 
 
-@pytest.fixture(scope="module")
-def media(request):
-    from conftest import FIXTURES
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 
+
+@pytest.fixture(scope="module")
+def media():
     if not FIXTURES.is_dir():
         pytest.skip(f"shared fixtures not found at {FIXTURES}")
     return FIXTURES / "media"
