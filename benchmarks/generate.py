@@ -1,0 +1,164 @@
+"""Generation speed, side by side with transformers 4.56.2 (same random weights, fp32, CPU).
+
+One 8-frame video + a 30-token prompt; CLIP 6 layers x 512, Llama 8 layers x 1024 (16 heads,
+4 KV heads, MLP 2816), vocab 32064. Prints time to first token, per-token decode latency, the
+memory-bandwidth floor of decode (bytes read per token / bandwidth measured in this run) and
+the peak RSS of each side (each side runs in its own subprocess).
+
+    python benchmarks/generate.py [--new-tokens 32] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FRAMES, PROMPT_TOKENS, VIDEO, PAD, EOS = 8, 30, 32001, 32002, 2
+CLIP = {"hidden_size": 512, "intermediate_size": 2048, "num_layers": 6, "num_heads": 8,
+        "image_size": 224, "patch_size": 14}
+LLAMA = {"hidden_size": 1024, "intermediate_size": 2816, "num_layers": 8, "num_heads": 16,
+         "num_kv_heads": 4, "vocab_size": 32064, "rms_norm_eps": 1e-5}
+
+
+def mmplug_config() -> dict:
+    return {"vision_encoder": {"name": "clip", **CLIP}, "video_encoder": {"name": "clip", **CLIP},
+            "projector": {"name": "mlp2x_gelu"}, "language_model": {"name": "llama", **LLAMA},
+            "attention": {"name": "sdpa"},
+            "multimodal": {"image_token_id": 32000, "video_token_id": VIDEO, "pad_token_id": PAD}}
+
+
+def reference_model():
+    from transformers import VideoLlavaConfig, VideoLlavaForConditionalGeneration
+
+    vision = {"model_type": "clip_vision_model", "hidden_size": 512, "intermediate_size": 2048,
+              "num_hidden_layers": 6, "num_attention_heads": 8, "image_size": 224, "patch_size": 14}
+    text = {"model_type": "llama", "hidden_size": 1024, "intermediate_size": 2816, "num_hidden_layers": 8,
+            "num_attention_heads": 16, "num_key_value_heads": 4, "vocab_size": 32064, "rms_norm_eps": 1e-5}
+    config = VideoLlavaConfig(vision_config=vision, text_config=text, image_token_index=32000,
+                              video_token_index=VIDEO, pad_token_id=PAD, attn_implementation="sdpa")
+    return VideoLlavaForConditionalGeneration(config).eval()
+
+
+def inputs():
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    text = torch.randint(3, 32000, (PROMPT_TOKENS,), generator=generator).tolist()
+    ids = torch.tensor([[1] + [VIDEO] * (FRAMES * 257) + text])
+    pixels = torch.randn(1, FRAMES, 3, 224, 224, generator=generator)
+    return ids, pixels
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_side(side: str, weights: str, new_tokens: int, repeats: int) -> dict:
+    """Time one implementation: generate(1) for TTFT, generate(N) for decode."""
+    import torch
+    from safetensors.torch import load_file
+
+    torch.set_grad_enabled(False)
+    ids, pixels = inputs()
+    state = load_file(weights)
+    if side == "transformers":
+        model = reference_model()
+        model.load_state_dict(state)
+
+        def generate(n):
+            model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), pixel_values_videos=pixels,
+                           max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=PAD, eos_token_id=EOS)
+    else:
+        from mmplug.core.builder import build_model
+        from mmplug.core.generation import GenerationConfig, generate_ids
+        from mmplug.core.model.reference_layout import from_reference
+
+        model = build_model(mmplug_config()).eval()
+        model.load_state_dict(from_reference(state, "transformers"))
+
+        def generate(n):
+            generate_ids(model, {"input_ids": ids, "pixel_values_videos": pixels},
+                         GenerationConfig(max_new_tokens=n, min_new_tokens=n), eos_ids=[EOS], pad_id=PAD)
+    del state
+    generate(2)  # warm-up
+    first, full = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        generate(1)
+        first.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        generate(new_tokens)
+        full.append(time.perf_counter() - start)
+    ttft = statistics.median(first)
+    per_token = (statistics.median(full) - ttft) / (new_tokens - 1)
+    lm = model.language_model
+    lm_bytes = sum(p.numel() * p.element_size() for n, p in lm.named_parameters() if "embed_tokens" not in n)
+    return {"side": side, "ttft_s": ttft, "per_token_s": per_token, "peak_rss_mb": peak_rss_mb(),
+            "decode_weight_bytes": lm_bytes}
+
+
+def measure_bandwidth(gigabytes: float = 1.0, repeats: int = 5) -> float:
+    """Read bandwidth in bytes/s: summing a large fp32 tensor (reads every byte once)."""
+    import torch
+
+    data = torch.ones(int(gigabytes * 2**30 / 4))
+    data.sum()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        data.sum()
+        times.append(time.perf_counter() - start)
+    return data.numel() * 4 / min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--side", help=argparse.SUPPRESS)
+    parser.add_argument("--weights", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.side:
+        print(json.dumps(run_side(args.side, args.weights, args.new_tokens, args.repeats)))
+        return
+
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = str(Path(tmp) / "weights.safetensors")
+        save_file({k: v.contiguous() for k, v in reference_model().state_dict().items()}, weights)
+        results = {}
+        for side in ("transformers", "mmplug"):
+            out = subprocess.run([sys.executable, __file__, "--side", side, "--weights", weights,
+                                  "--new-tokens", str(args.new_tokens), "--repeats", str(args.repeats)],
+                                 capture_output=True, text=True, check=True)
+            results[side] = json.loads(out.stdout.strip().splitlines()[-1])
+    bandwidth = measure_bandwidth()
+    ours, ref = results["mmplug"], results["transformers"]
+    floor = ours["decode_weight_bytes"] / bandwidth
+    print(f"prompt: 1 video x {FRAMES} frames ({FRAMES * 257} tokens) + {PROMPT_TOKENS} text tokens; "
+          f"{args.new_tokens} new tokens, median of {args.repeats}, fp32, {torch.get_num_threads()} threads")
+    print(f"{'':24}{'transformers':>14}{'mmplug':>12}{'ratio':>9}  target")
+    print(f"{'time to first token (s)':24}{ref['ttft_s']:14.3f}{ours['ttft_s']:12.3f}"
+          f"{ours['ttft_s'] / ref['ttft_s']:9.2f}  <= 1.00")
+    print(f"{'decode per token (ms)':24}{ref['per_token_s'] * 1e3:14.2f}{ours['per_token_s'] * 1e3:12.2f}"
+          f"{ours['per_token_s'] / ref['per_token_s']:9.2f}  <= 0.85")
+    print(f"{'peak RSS (MB)':24}{ref['peak_rss_mb']:14.0f}{ours['peak_rss_mb']:12.0f}"
+          f"{ours['peak_rss_mb'] / ref['peak_rss_mb']:9.2f}")
+    print(f"bandwidth floor: {ours['decode_weight_bytes'] / 1e6:.0f} MB of decoder weights per token / "
+          f"{bandwidth / 1e9:.1f} GB/s = {floor * 1e3:.2f} ms; mmplug decode = "
+          f"{ours['per_token_s'] / floor:.2f} x floor (target <= 1.20)")
+
+
+if __name__ == "__main__":
+    main()
