@@ -71,6 +71,8 @@ def translate_config(config: dict[str, Any], *, source: str = "config.json") -> 
     vision_name, vision_defaults, vision = _typed(config.get("vision_config"), hf.VISION_MODELS, "clip_vision_model",
                                                   hf.VIDEO_LLAVA_TOWER, "vision_config", issues)
     language = _part(text, text_defaults, "text_config", frozenset(), issues) if text_name else {}
+    if "num_heads" in language:
+        language.setdefault("num_kv_heads", language["num_heads"])  # transformers: None means num_heads
     tower = _part(vision, vision_defaults, "vision_config", hf.VISION_UNUSED, issues) if vision_name else {}
     known = set(hf.VIDEO_LLAVA_DEFAULTS) | {"text_config", "vision_config", "image_token_id", "video_token_id"}
     for key in config:
