@@ -51,8 +51,11 @@ def prepare(pipeline: Any, prompts: Sequence[str], images: Any, videos: Any, tem
     inputs = encode_requests(pipeline, requests, timings)
     dtype = next(pipeline.model.parameters()).dtype
     for key in ("pixel_values_images", "pixel_values_videos"):
-        if isinstance(inputs.get(key), torch.Tensor):
-            inputs[key] = inputs[key].to(dtype)
+        value = inputs.get(key)
+        if isinstance(value, torch.Tensor):
+            inputs[key] = value.to(dtype)
+        elif isinstance(value, list):  # videos of different lengths
+            inputs[key] = [v.to(dtype) for v in value]
     return requests, inputs
 
 

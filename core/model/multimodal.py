@@ -31,7 +31,7 @@ class MultimodalOutput:
     cache: KVCache | None = None
     hidden_states: list[torch.Tensor] | None = None
     image_features: torch.Tensor | None = None
-    video_features: torch.Tensor | None = None
+    video_features: torch.Tensor | list[torch.Tensor] | None = None
 
 
 class MultimodalModel(nn.Module):
@@ -97,13 +97,30 @@ class MultimodalModel(nn.Module):
         """Projected features per image: pixels (N,3,H,W) -> (N, L_img, D_text)."""
         return self._project(self.vision_encoder, pixels, self.config.image_feature_select_strategy)
 
-    def video_features(self, pixels: torch.Tensor) -> torch.Tensor:
-        """Projected features per video: pixels (V,T,3,H,W) -> (V, T*L_vid, D_text)."""
-        if pixels.dim() != 5:
+    def video_features(self, pixels: torch.Tensor | list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
+        """Projected features per video: pixels (V,T,3,H,W) -> (V, T*L_vid, D_text); a list of
+        (T_i,3,H,W) (videos of different lengths) -> a list of (T_i*L_vid, D_text)."""
+        frames, lengths = self._video_frames(pixels)
+        features = self._frame_features(frames)
+        if isinstance(pixels, torch.Tensor):
+            return features.reshape(len(lengths), -1, features.shape[2])
+        return [chunk.flatten(0, 1) for chunk in features.split(lengths)]
+
+    def _video_frames(self, pixels: torch.Tensor | list[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
+        """All frames as one batch (sum T_i,3,H,W) and each video's frame count."""
+        videos = list(pixels) if isinstance(pixels, (list, tuple)) else None
+        if videos is None and pixels.dim() != 5:
             raise ProcessorError(f"video pixels must be (videos, frames, 3, H, W), got {tuple(pixels.shape)}")
-        videos, frames = pixels.shape[:2]
-        features = self._project(self.video_tower(), pixels.flatten(0, 1), self.config.video_feature_select_strategy)
-        return features.reshape(videos, frames * features.shape[1], features.shape[2])
+        if videos is None:
+            return pixels.flatten(0, 1), [pixels.shape[1]] * pixels.shape[0]
+        for index, video in enumerate(videos):
+            if video.dim() != 4:
+                raise ProcessorError(f"video {index}: pixels must be (frames, 3, H, W), got {tuple(video.shape)}")
+        return torch.cat(videos), [video.shape[0] for video in videos]
+
+    def _frame_features(self, frames: torch.Tensor) -> torch.Tensor:
+        """(F,3,H,W) -> (F, L_vid, D_text), frames through the video tower as one batch."""
+        return self._project(self.video_tower(), frames, self.config.video_feature_select_strategy)
 
     def _placeholder_slots(self, input_ids: torch.Tensor | None, embeds: torch.Tensor, key: str) -> torch.Tensor:
         """(B,S) bool: where the ``key`` token sits (found by id, or by embedding without ids)."""
@@ -145,9 +162,12 @@ class MultimodalModel(nn.Module):
             slots = self._placeholder_slots(input_ids, embeds, "image_token_id")
             embeds = merge_features(embeds, slots, image_features, kind="image", token="<image>")
         if pixel_values_videos is not None:
-            video_features = self.video_features(pixel_values_videos)
+            frames, lengths = self._video_frames(pixel_values_videos)
+            frame_features = self._frame_features(frames)
             slots = self._placeholder_slots(input_ids, embeds, "video_token_id")
-            embeds = merge_features(embeds, slots, video_features, kind="video", token="<video>")
+            embeds = merge_features(embeds, slots, frame_features, kind="video frame", token="<video>")
+            chunks = [chunk.flatten(0, 1) for chunk in frame_features.split(lengths)]
+            video_features = torch.stack(chunks) if isinstance(pixel_values_videos, torch.Tensor) else chunks
         out = self.language_model.decode(embeds, attention_mask=attention_mask, position_ids=position_ids,
                                          cache=cache, output_hidden_states=output_hidden_states)
         hidden = out.hidden

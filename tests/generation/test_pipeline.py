@@ -123,3 +123,11 @@ def test_example_plugin_parts_swap_in_by_config(media):
     assert len(out.token_ids) == 3
     inputs = pipe.processor("<video>", videos=[np.zeros((2, 32, 32, 3), dtype=np.uint8)])
     assert int((inputs["input_ids"] == 32001).sum()) == 2 * 65
+
+
+def test_videos_with_different_frame_counts_in_one_batch(pipe):
+    rng = np.random.default_rng(0)
+    short, long = (rng.integers(0, 256, (t, 48, 64, 3), dtype=np.uint8) for t in (2, 3))
+    batch = pipe.generate(["Short?", "Long?"], videos=[short, long], max_new_tokens=3)
+    assert [o.token_ids for o in batch] == [pipe.generate("Short?", videos=[short], max_new_tokens=3).token_ids,
+                                            pipe.generate("Long?", videos=[long], max_new_tokens=3).token_ids]

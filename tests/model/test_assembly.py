@@ -118,3 +118,21 @@ def test_padding_mask_must_cover_the_cache(registry) -> None:
         model(torch.tensor([[1, 2, 3]]), cache=cache)
         with pytest.raises(ProcessorError, match=r"expected \(1, 4\)"):
             model(torch.tensor([[4]]), attention_mask=torch.ones(1, 1, dtype=torch.long), cache=cache)
+
+
+def test_videos_of_different_lengths_share_a_batch():
+    """Pixels as a list of (T_i,3,H,W): each video's tokens equal that video run alone."""
+    from model.reference import Tiny, build_pair, left_pad, pixels, prompt
+
+    tiny = Tiny(attention="sdpa")
+    _, ours = build_pair(tiny)
+    short, long = pixels(1, 2, seed=11)[0], pixels(1, 3, seed=12)[0]
+    rows = [prompt(tiny, 5, ("video", 2), 6), prompt(tiny, 7, ("video", 3), 8)]
+    ids, mask = left_pad(rows)
+    with torch.no_grad():
+        together = ours(ids, attention_mask=mask, pixel_values_videos=[short, long])
+        for row, video in enumerate((short, long)):
+            alone = ours(torch.tensor([rows[row]]), pixel_values_videos=video[None])
+            width = len(rows[row])
+            assert torch.allclose(together.logits[row, -width:], alone.logits[0], atol=1e-4)
+    assert [f.shape[0] for f in together.video_features] == [2 * tiny.tokens_per_frame, 3 * tiny.tokens_per_frame]
