@@ -121,8 +121,13 @@ class PyAVDecoder(VideoDecoder):
 
     def _read_indexed(self, src: Source, index: PacketIndex, targets: np.ndarray,
                       size: tuple[int, int] | None) -> dict[int, tuple[np.ndarray, float]]:
-        """Decode only what the wanted frames need, seeking forward between them."""
-        todo = _Pending(int(t) for t in targets)
+        """Decode only what the wanted frames need, seeking forward between them.
+
+        ``unfed`` holds wanted frames whose packet has not reached the decoder yet, ``todo``
+        those not out of it yet. Once every wanted packet is in, the decoder is drained
+        instead of fed further (no frame after the last wanted one is decoded).
+        """
+        todo, unfed = _Pending(targets), _Pending(targets)
         wanted_pts = {int(index.pts[t]) for t in targets}
         out: dict[int, tuple[np.ndarray, float]] = {}
 
@@ -132,64 +137,39 @@ class PyAVDecoder(VideoDecoder):
                 if at is None:
                     raise _IndexMismatch(f"decoded a frame with pts {frame.pts} that no packet has")
                 if todo.done(at):
+                    if frame.time_base is None:  # frames drained without a packet carry no time base
+                        frame.time_base = stream.time_base
                     out[at] = (self._convert(frame, size), _seconds(frame, index, at))
 
         with open_video(src, self.backend) as (container, stream), \
                 media_errors(src, self.backend, "decoding", AV_FAILURES):
             configure_threads(stream, self.threads)
-            codec = stream.codec_context
-            fed = -1  # highest frame index whose packet went to the decoder
+            feeder = _Feeder(stream, index, wanted_pts, take, self.skip_unwanted)
             packets = None
-            while todo:
-                target = todo.first()
-                key = index.keyframe_before(target)
-                seeking = self._should_seek(key, fed, at_start=packets is None)
-                if seeking:
+            while unfed:
+                key = index.keyframe_before(unfed.first())
+                if self._should_seek(key, feeder.fed, at_start=packets is None):
                     if packets is not None:
-                        take(stream.decode(None))  # drain frames still inside the decoder
-                        if not todo:
-                            break
+                        feeder.drain()
                     container.seek(int(index.pts[key]), stream=stream, backward=True)
-                    packets, fed = container.demux(stream), -1
+                    packets = container.demux(stream)
+                    feeder.restart(unfed.first())
                 elif packets is None:
                     packets = container.demux(stream)
-                fed = self._feed(packets, codec, index, wanted_pts, take, todo, fed, seeking)
+                if not feeder.feed(packets, unfed, self._should_seek):
+                    break  # end of file
+            feeder.drain()
+        if todo:
+            raise _IndexMismatch(f"frame {todo.first()} never came out of the decoder")
         return out
 
-    def _should_seek(self, key: int, fed: int, at_start: bool) -> bool:
+    def _should_seek(self, key: int, fed: int, at_start: bool = False) -> bool:
         """Seek to keyframe ``key`` when that skips packets (``seek="auto"``)."""
         if self.seek == "never":
             return False
         if self.seek == "always":
             return True
         return key > fed + 1 and not (at_start and key == 0)
-
-    def _feed(self, packets, codec, index: PacketIndex, wanted_pts: set, take, todo: "_Pending", fed: int,
-              after_seek: bool) -> int:
-        """Feed packets until the first pending frame is out and the next one is better reached
-        by a seek (or nothing is pending). Returns the highest frame index fed."""
-        target = todo.first()
-        for packet in packets:
-            if packet.size == 0:  # end of file: flush the decoder
-                take(packet.decode())
-                break
-            at = index.index_of(packet.pts)
-            if after_seek and not packet.is_discard:
-                after_seek = False
-                if at is None or at > target:
-                    raise _IndexMismatch(f"seeking for frame {target} landed after it")
-            if self.skip_unwanted:
-                codec.skip_frame = "DEFAULT" if packet.pts in wanted_pts else "NONREF"
-            take(packet.decode())
-            if at is not None:
-                fed = max(fed, at)
-            if not todo:
-                return fed
-            if todo.first() != target and self._should_seek(index.keyframe_before(todo.first()), fed, False):
-                return fed
-        if todo and todo.first() == target:
-            raise _IndexMismatch(f"frame {target} never came out of the decoder")
-        return fed
 
     def _read_sequential(self, src: Source, targets: np.ndarray,
                          size: tuple[int, int] | None) -> dict[int, tuple[np.ndarray, float]]:
@@ -224,6 +204,55 @@ class PyAVDecoder(VideoDecoder):
             rgb = frame.reformat(width=width, height=height, format="rgb24",
                                  interpolation=self.interpolation.upper()).to_ndarray()
         return np.ascontiguousarray(rotate(rgb, rotation))
+
+
+class _Feeder:
+    """Sends packets to the decoder, skipping non-reference frames nobody wants."""
+
+    def __init__(self, stream, index: PacketIndex, wanted_pts: set, take, skip_unwanted: bool):
+        self.stream, self.index, self.wanted_pts, self.take = stream, index, wanted_pts, take
+        self.skip_unwanted = skip_unwanted
+        self.fed = -1  # highest frame index whose packet went in since the last seek
+        self.landing: int | None = None  # after a seek: the frame the first packet must not pass
+        self.flushed = False
+
+    def restart(self, target: int) -> None:
+        self.fed, self.landing, self.flushed = -1, target, False
+
+    def drain(self) -> None:
+        """Take the frames still inside the decoder (it then needs a seek to go on)."""
+        if not self.flushed:
+            self.take(self.stream.decode(None))
+            self.flushed = True
+
+    def feed(self, packets, unfed: "_Pending", should_seek) -> bool:
+        """Feed until every wanted packet is in, or the next one is better reached by a seek.
+        Returns False at the end of the file."""
+        current = unfed.first()
+        codec = self.stream.codec_context
+        for packet in packets:
+            if packet.size == 0:  # end of file: flush the decoder
+                self.take(packet.decode())
+                self.flushed = True
+                return False
+            at = self.index.index_of(packet.pts)
+            if self.landing is not None and not packet.is_discard:
+                if at is None or at > self.landing:
+                    raise _IndexMismatch(f"seeking for frame {self.landing} landed after it")
+                self.landing = None
+            if self.skip_unwanted:
+                codec.skip_frame = "DEFAULT" if packet.pts in self.wanted_pts else "NONREF"
+            self.take(packet.decode())
+            if at is not None:
+                self.fed = max(self.fed, at)
+                unfed.done(at)
+            if not unfed:
+                return True
+            if unfed.first() != current:
+                current = unfed.first()
+                if should_seek(self.index.keyframe_before(current), self.fed):
+                    return True
+        return False
 
 
 class _Pending:
