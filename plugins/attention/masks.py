@@ -21,6 +21,8 @@ def structure_mask(sq: int, skv: int, *, causal: bool, sliding_window: int | Non
     """(Sq,Skv) bool mask of the causal / sliding-window pattern, or None if everything is visible."""
     if not causal and sliding_window is None:
         return None
+    if sq == 1 and (sliding_window is None or sliding_window >= skv):
+        return None  # one query at the end of the keys (decoding) sees every key
     query_pos = torch.arange(skv - sq, skv, device=device)[:, None]
     key_pos = torch.arange(skv, device=device)[None, :]
     allowed = torch.ones(sq, skv, dtype=torch.bool, device=device)

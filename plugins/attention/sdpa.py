@@ -13,6 +13,9 @@ import torch.nn.functional as F
 from mmplug.core.interfaces.attention import AttentionBackend, AttentionRequest, Availability
 from mmplug.plugins.attention.masks import combined_mask, repeat_kv
 
+#: torch >= 2.5 shares kv heads inside the kernel (grouped-query attention).
+KERNEL_GROUPS_HEADS = "enable_gqa" in (F.scaled_dot_product_attention.__doc__ or "")
+
 
 class SdpaAttention(AttentionBackend):
     """PyTorch's fused scaled-dot-product attention; runs on every device and dtype."""
@@ -29,11 +32,16 @@ class SdpaAttention(AttentionBackend):
                  scale: float | None = None) -> torch.Tensor:
         """q (B,H,Sq,Dh), k/v (B,Hkv,Skv,Dh), mask bool (B,1,Sq,Skv) -> (B,H,Sq,Dh)."""
         groups = q.shape[1] // k.shape[1]
-        k, v = repeat_kv(k, groups), repeat_kv(v, groups)
+        grouped = {}
+        if groups > 1 and KERNEL_GROUPS_HEADS:
+            grouped = {"enable_gqa": True}  # the kernel shares kv heads: no repeated copy of the cache
+        elif groups > 1:
+            k, v = repeat_kv(k, groups), repeat_kv(v, groups)
         plain_causal = causal and mask is None and sliding_window is None and q.shape[2] == k.shape[2]
         allowed = None if plain_causal else combined_mask(q, k, causal=causal, mask=mask,
                                                           sliding_window=sliding_window)
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, is_causal=plain_causal, scale=scale)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, is_causal=plain_causal, scale=scale,
+                                              **grouped)
 
 
 def build_sdpa(options: Any, context: Any) -> SdpaAttention:
