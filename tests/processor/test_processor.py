@@ -86,6 +86,11 @@ def test_videos_with_different_frame_counts_expand_per_video(processor, video_fr
     assert counts == [2 * 257, (4 + 2) * 257]
     assert isinstance(out.pixel_values_videos, list)
     assert [tuple(v.shape) for v in out.pixel_values_videos] == [(2, 3, 224, 224), (4, 3, 224, 224), (2, 3, 224, 224)]
+    moved = out.to("cpu")
+    assert isinstance(moved, ProcessorOutput) and set(moved) == set(out)
+    assert all(torch.equal(a, b) for a, b in zip(moved.pixel_values_videos, out.pixel_values_videos))
+    with pytest.raises(AttributeError, match="no 'labels'"):
+        out.labels
     same = processor(["<video> a", "<video> b"], videos=[short, short])
     assert same.pixel_values_videos.shape == (2, 2, 3, 224, 224)
 
