@@ -29,6 +29,8 @@ DTYPES: dict[str, torch.dtype] = {
     "BOOL": torch.bool,
 }
 NAMES = {dtype: name for name, dtype in DTYPES.items()}
+#: Largest scratch buffer used to convert dtypes while reading.
+CHUNK = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,23 +64,41 @@ class SafetensorsShard:
         return self.entries[key].torch_dtype
 
     def read(self, keys: Iterable[str], dtype: torch.dtype | None = None) -> Iterable[tuple[str, torch.Tensor]]:
-        """Yield (key, CPU tensor) in file order, converted to ``dtype`` (None: as stored).
-        Each tensor is read into a fresh buffer; a conversion holds one extra tensor at most."""
+        """Yield (key, CPU tensor) in file order, floating tensors converted to ``dtype`` (None: as
+        stored). Each tensor is read into its final buffer; a conversion goes through a scratch
+        buffer of at most ``CHUNK`` bytes, so it never holds a second copy of the tensor."""
         wanted = sorted(keys, key=lambda k: self.entries[k].begin)
         with open(self.path, "rb", buffering=0) as handle:
             for key in wanted:
                 entry = self.entries[key]
-                tensor = torch.empty(entry.shape, dtype=entry.torch_dtype)
+                source = entry.torch_dtype
+                target = dtype if dtype is not None and source.is_floating_point else source
+                out = torch.empty(entry.shape, dtype=target)
                 handle.seek(entry.begin)
-                view = memoryview(tensor.view(-1).view(torch.uint8).numpy()) if tensor.numel() else memoryview(b"")
-                done = 0
-                while done < len(view):
-                    count = handle.readinto(view[done:])
-                    if not count:
-                        raise CheckpointError(f"{self.path}: file ends inside tensor {key!r} (byte {entry.begin + done} "
-                                              f"of {entry.end}); the file is truncated, download or save it again")
-                    done += count
-                yield key, tensor if dtype is None or not tensor.is_floating_point() else tensor.to(dtype)
+                if target == source:
+                    self._read_exact(handle, _bytes(out.view(-1)), key, entry.begin)
+                else:
+                    flat, step = out.view(-1), max(1, CHUNK // source.itemsize)
+                    scratch = torch.empty(min(step, flat.numel()), dtype=source)
+                    for start in range(0, flat.numel(), step):
+                        part = scratch[:min(step, flat.numel() - start)]
+                        self._read_exact(handle, _bytes(part), key, handle.tell())
+                        flat[start:start + part.numel()].copy_(part)
+                yield key, out
+
+    def _read_exact(self, handle: Any, view: memoryview, key: str, position: int) -> None:
+        done = 0
+        while done < len(view):
+            count = handle.readinto(view[done:])
+            if not count:
+                raise CheckpointError(f"{self.path}: file ends inside tensor {key!r} (at byte {position + done}); "
+                                      "the file is truncated, download or save it again")
+            done += count
+
+
+def _bytes(tensor: torch.Tensor) -> memoryview:
+    """A writable byte view of a contiguous CPU tensor."""
+    return memoryview(tensor.view(torch.uint8).numpy()) if tensor.numel() else memoryview(bytearray())
 
 
 def read_header(path: Path) -> tuple[dict[str, Entry], dict[str, str]]:
