@@ -52,7 +52,7 @@ def decode_steps(
     mask = torch.ones_like(input_ids) if mask is None else mask
     positions = position_ids_from_mask(mask)
     generator = torch.Generator(device=input_ids.device).manual_seed(config.seed) if config.seed is not None else None
-    cache = model.new_cache()
+    cache = model.new_cache(input_ids.shape[1] + config.max_new_tokens)
 
     start = time.perf_counter()
     out = model(input_ids, attention_mask=mask, position_ids=positions, cache=cache, logits_to_keep=1,

@@ -82,9 +82,9 @@ class MultimodalModel(nn.Module):
             part.set_gradient_checkpointing(enabled)
 
     @staticmethod
-    def new_cache() -> KVCache:
-        """An empty KV cache for incremental decoding."""
-        return KVCache()
+    def new_cache(capacity: int = 0) -> KVCache:
+        """An empty KV cache for incremental decoding (``capacity``: tokens to preallocate)."""
+        return KVCache(capacity)
 
     # ------------------------------------------------------------------ features
     def _project(self, tower: nn.Module, pixels: torch.Tensor, strategy: str) -> torch.Tensor:
