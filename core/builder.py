@@ -138,11 +138,12 @@ def build_processor(config: Any, *, registry: Any = None) -> Any:
 
     resolved = config if isinstance(config, ResolvedPipeline) else resolve_config(config, registry=registry)
     optional = {s: build_part(resolved, s) for s in ("chat_template",) if s in resolved.parts}
+    tokens = tokens_per_item(resolved)
     return Processor(
         tokenizer=build_part(resolved, "tokenizer"),
         image_processor=build_part(resolved, "image_processor"),
         chat_template=optional.get("chat_template"),
         config=resolved.config.multimodal,
-        tokens_per_image=tokens_per_item(resolved)["image"],
-        tokens_per_frame=tokens_per_item(resolved)["frame"],
+        tokens_per_image=tokens["image"],
+        tokens_per_frame=tokens["frame"],
     )

@@ -25,6 +25,11 @@ class Tokenizer(ABC):
     def token_to_id(self, token: str) -> int | None:
         """Id of a single token string, or None."""
 
+    # Optional, used when present:
+    #   encode_batch(texts, *, add_special_tokens=True) -> list[list[int]]   (faster batches)
+    #   encode_with_offsets(text, *, add_special_tokens=True) -> (ids, [(start, end), ...])  (training labels)
+    #   special_tokens_map -> {"bos_token": "<s>", ...}                       (chat template variables)
+
 
 class ChatTemplate(ABC):
     """Chat messages -> one prompt string.
@@ -34,5 +39,11 @@ class ChatTemplate(ABC):
     """
 
     @abstractmethod
-    def render(self, messages: Sequence[dict[str, Any]], *, add_generation_prompt: bool = False) -> str:
-        """The prompt string, with one media placeholder per image/video entry."""
+    def render(self, messages: Sequence[dict[str, Any]], *, add_generation_prompt: bool = False,
+               **variables: Any) -> str:
+        """The prompt string, with one media placeholder per image/video entry. ``variables``
+        (e.g. the tokenizer's ``bos_token``) are available to the template."""
+
+    # Optional, used for training labels when present:
+    #   render_with_spans(messages, *, add_generation_prompt=False, **variables)
+    #       -> (prompt, [(start, end), ...] character spans of assistant text to learn)
