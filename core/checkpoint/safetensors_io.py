@@ -68,6 +68,7 @@ class SafetensorsShard:
         stored). Each tensor is read into its final buffer; a conversion goes through a scratch
         buffer of at most ``CHUNK`` bytes, so it never holds a second copy of the tensor."""
         wanted = sorted(keys, key=lambda k: self.entries[k].begin)
+        scratch: dict[torch.dtype, torch.Tensor] = {}  # one buffer per source dtype, reused
         with open(self.path, "rb", buffering=0) as handle:
             for key in wanted:
                 entry = self.entries[key]
@@ -79,9 +80,9 @@ class SafetensorsShard:
                     self._read_exact(handle, _bytes(out.view(-1)), key, entry.begin)
                 else:
                     flat, step = out.view(-1), max(1, CHUNK // source.itemsize)
-                    scratch = torch.empty(min(step, flat.numel()), dtype=source)
+                    buffer = scratch.setdefault(source, torch.empty(step, dtype=source))
                     for start in range(0, flat.numel(), step):
-                        part = scratch[:min(step, flat.numel() - start)]
+                        part = buffer[:min(step, flat.numel() - start)]
                         self._read_exact(handle, _bytes(part), key, handle.tell())
                         flat[start:start + part.numel()].copy_(part)
                 yield key, out
