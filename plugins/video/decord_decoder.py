@@ -8,6 +8,7 @@ does not expose (rotation, codec, audio) comes from PyAV, a core dependency.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Sequence
 
@@ -64,7 +65,7 @@ class DecordDecoder(VideoDecoder):
         reader = self._reader(src, None, info)
         count = len(reader)
         how = info.frame_count_source if count == info.num_frames else "counted"
-        return VideoInfo(**{**info.__dict__, "num_frames": count, "frame_count_source": how})
+        return dataclasses.replace(info, num_frames=count, frame_count_source=how)
 
     def read(self, source: Any, indices: Sequence[int], *, size: tuple[int, int] | None = None) -> DecodedFrames:
         """Frames at ``indices`` (any order, repeats allowed); ``size=(height, width)`` scales in decord."""

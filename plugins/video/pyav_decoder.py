@@ -26,7 +26,12 @@ from mmplug.core.media.geometry import coded_size, normalise_rotation, rotate
 from mmplug.core.media.guard import media_errors
 from mmplug.core.media.sniff import ANIMATED, STILL, sniff
 from mmplug.core.media.source import Source, as_source
-from mmplug.plugins.video.pyav_index import PacketIndex, build_index
+from mmplug.plugins.video.pyav_index import (
+    PacketIndex,
+    has_sample_table,
+    index_from_packets,
+    index_from_sample_table,
+)
 from mmplug.plugins.video.pyav_probe import AV_FAILURES, BACKEND, configure_threads, open_video, probe_video
 from mmplug.plugins.video.still import probe_still, read_still
 
@@ -96,9 +101,16 @@ class PyAVDecoder(VideoDecoder):
                 if key in self._cache:
                     self._cache.move_to_end(key)
                     return self._cache[key]
-        with open_video(src, self.backend) as (container, stream):
-            with media_errors(src, self.backend, "reading the packets", AV_FAILURES):
-                index = build_index(container, stream)
+        with open_video(src, self.backend) as (container, stream), \
+                media_errors(src, self.backend, "reading the packets", AV_FAILURES):
+            if has_sample_table(stream):
+                index = index_from_sample_table(container, stream)
+            else:
+                index = index_from_packets(container, stream)
+        if index is None:  # the sample table did not check out: count the packets
+            with open_video(src, self.backend) as (container, stream), \
+                    media_errors(src, self.backend, "reading the packets", AV_FAILURES):
+                index = index_from_packets(container, stream)
         if key is not None and self.cache_size > 0:
             with self._lock:
                 self._cache[key] = index

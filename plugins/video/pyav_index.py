@@ -55,11 +55,46 @@ class PacketIndex:
         return median > 0 and float(np.max(np.abs(gaps - median))) > tolerance * median + self.time_base
 
 
-def build_index(container, stream) -> PacketIndex:
+def has_sample_table(stream) -> bool:
+    """True when the container lists every packet up front (mp4/mov) and frames are not
+    reordered, so the listed decode times are the presentation order."""
+    declared = int(stream.frames or 0)
+    return declared > 0 and not stream.codec_context.has_b_frames and len(stream.index_entries) == declared
+
+
+def index_from_sample_table(container, stream) -> PacketIndex | None:
+    """The index from the container's sample table, without reading the file's packets.
+
+    The listed times must be the packets' presentation times: the first packet and the
+    packets after the last keyframe are read to check that (None if they differ, e.g. a
+    truncated file or a time offset). Leaves the container at the end of the file.
+    """
+    entries = stream.index_entries
+    count = len(entries)
+    times = np.fromiter((e.timestamp for e in entries), np.int64, count)
+    keep = np.fromiter((not e.is_discard and e.size > 0 for e in entries), bool, count)
+    is_key = np.fromiter((e.is_keyframe for e in entries), bool, count)[keep]
+    pts = times[keep]
+    if pts.size == 0 or not is_key.any() or np.any(np.diff(pts) <= 0):
+        return None
+    first = next((p for p in container.demux(stream) if p.size and not p.is_discard), None)
+    if first is None or first.pts != pts[0]:
+        return None
+    keyframes = np.flatnonzero(is_key)
+    container.seek(int(pts[keyframes[-1]]), stream=stream, backward=True)
+    tail = [p.pts for p in container.demux(stream) if p.size and not p.is_discard]
+    if len(tail) < pts.size - keyframes[-1] or tail != pts[pts.size - len(tail):].tolist():
+        return None
+    position = {int(p): i for i, p in enumerate(pts)}
+    return PacketIndex(pts, keyframes.astype(np.int64), _time_base(stream), exact=True,
+                       declared=int(stream.frames), _position=position)
+
+
+def index_from_packets(container, stream) -> PacketIndex:
     """Read every packet of ``stream`` (decoding nothing) and index its frames.
 
     Packets marked discard (cut by an edit list) and empty packets produce no
-    frame and are left out. Leaves the container at the end of the file.
+    frame and are left out. Needs a freshly opened container; leaves it at the end.
     """
     pts_list: list[int | None] = []
     key_pts: list[int | None] = []
@@ -69,7 +104,7 @@ def build_index(container, stream) -> PacketIndex:
         pts_list.append(packet.pts)
         if packet.is_keyframe:
             key_pts.append(packet.pts)
-    time_base = float(stream.time_base) if stream.time_base else 0.0
+    time_base = _time_base(stream)
     declared = int(stream.frames or 0)
     if any(p is None for p in pts_list) or len(set(pts_list)) != len(pts_list):
         count = len(pts_list)
@@ -78,5 +113,8 @@ def build_index(container, stream) -> PacketIndex:
     pts = np.sort(np.asarray(pts_list, dtype=np.int64))
     position = {int(p): i for i, p in enumerate(pts)}
     keyframes = np.sort(np.asarray([position[int(p)] for p in key_pts], dtype=np.int64))
-    return PacketIndex(pts, keyframes, time_base, exact=True, declared=declared,
-                       _position=position)
+    return PacketIndex(pts, keyframes, time_base, exact=True, declared=declared, _position=position)
+
+
+def _time_base(stream) -> float:
+    return float(stream.time_base) if stream.time_base else 0.0

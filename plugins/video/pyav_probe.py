@@ -60,6 +60,7 @@ def configure_threads(stream, threads: str | int) -> None:
 
 def first_frame(source: Source, container, stream, backend: str = BACKEND):
     """Decode the first frame (for its rotation and true size); MediaError if none decodes."""
+    stream.codec_context.thread_count = 1  # one frame: starting a thread pool costs more than it saves
     with media_errors(source, backend, "decoding the first frame", AV_FAILURES):
         for frame in container.decode(stream):
             return frame

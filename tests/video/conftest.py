@@ -41,10 +41,13 @@ def media(tmp_path_factory) -> dict[str, Path]:
     add("jpg", mf.write_image(root / "still.jpg"))
     add("png", mf.write_image(root / "still.png"))
     add("exif", mf.write_image(root / "exif6.jpg", exif_orientation=6))
-    faststart = mf.write_video(root / "faststart.mp4", 30, container_options={"movflags": "faststart"})
-    data = faststart.read_bytes()
-    (root / "cut_data.mp4").write_bytes(data[: len(data) * 2 // 3])
-    add("cut_data", root / "cut_data.mp4")
+    add("gop_nob", mf.write_video(root / "gop_nob.mp4", 40, gop=8, options={"bf": "0"}))
+    for name, b_frames in (("cut_data", "2"), ("cut_data_nob", "0")):
+        faststart = mf.write_video(root / f"{name}-full.mp4", 30, options={"bf": b_frames},
+                                   container_options={"movflags": "faststart"})
+        data = faststart.read_bytes()
+        (root / f"{name}.mp4").write_bytes(data[: len(data) * 2 // 3])
+        add(name, root / f"{name}.mp4")
     (root / "cut_header.mp4").write_bytes(files["mp4"].read_bytes()[:600])
     add("cut_header", root / "cut_header.mp4")
     (root / "empty.mp4").write_bytes(b"")

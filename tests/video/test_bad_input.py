@@ -33,14 +33,15 @@ def test_bad_files_raise_media_errors(media, pyav, name, call):
     assert str(media[name]) in str(error) and "[pyav]" in str(error)
 
 
-def test_truncated_data_is_reported_at_read(media, pyav):
+@pytest.mark.parametrize("name", ["cut_data", "cut_data_nob"])
+def test_truncated_data_is_reported_at_read(media, pyav, name):
     """The header (moov first) survives, the frames after the cut do not."""
-    info = pyav.probe(media["cut_data"])
+    info = pyav.probe(media[name])
     assert info.num_frames == 30
-    early = pyav.read(media["cut_data"], [0, 1])
+    early = pyav.read(media[name], [0, 1])
     assert early.frames.shape[0] == 2
     with pytest.raises(MediaError, match="truncated") as caught:
-        pyav.read(media["cut_data"], [0, 29])
+        pyav.read(media[name], [0, 29])
     assert "30 frames" in caught.value.cause
 
 

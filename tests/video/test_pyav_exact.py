@@ -14,10 +14,12 @@ MODES = [dict(seek=s, skip_unwanted=k, threads=t) for s in ("auto", "never", "al
          for k in (True, False) for t in ("auto", 1)]
 
 
+@pytest.mark.parametrize("clip", ["gop", "gop_nob"])
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: "-".join(str(v) for v in m.values()))
-def test_every_mode_matches_the_sequential_recipe(media, mode):
-    """40 frames, a keyframe every 8, B-frames: sparse, dense, unordered and repeated indices."""
-    path = media["gop"]
+def test_every_mode_matches_the_sequential_recipe(media, mode, clip):
+    """40 frames, a keyframe every 8, with and without B-frames: sparse, dense, unordered
+    and repeated indices."""
+    path = media[clip]
     decoder = PyAVDecoder(**mode)
     for indices in ([0, 5, 10, 15, 20, 25, 30, 35], [39], [33, 2, 17, 17, 9], list(range(40))):
         got = decoder.read(path, indices)
@@ -90,3 +92,22 @@ def test_index_mismatch_falls_back_to_an_exact_sequential_decode(media, monkeypa
         got = decoder.read(media["gop"], indices)
     np.testing.assert_array_equal(got.frames, mf.sequential_decode(media["gop"], indices))
     assert "decoding sequentially instead" in caplog.text
+
+
+def test_sample_table_index_equals_the_packet_index(media):
+    """Without B-frames the mp4 sample table is the index; it must agree with reading the packets."""
+    import av
+
+    from mmplug.plugins.video.pyav_index import has_sample_table, index_from_packets, index_from_sample_table
+
+    with av.open(str(media["gop_nob"])) as container:
+        stream = container.streams.video[0]
+        assert has_sample_table(stream)
+        table = index_from_sample_table(container, stream)
+    with av.open(str(media["gop"])) as container:
+        assert not has_sample_table(container.streams.video[0]), "B-frames reorder: no shortcut"
+    with av.open(str(media["gop_nob"])) as container:
+        packets = index_from_packets(container, container.streams.video[0])
+    np.testing.assert_array_equal(table.pts, packets.pts)
+    np.testing.assert_array_equal(table.keyframes, packets.keyframes)
+    assert table.keyframes[0] == 0 and len(table.keyframes) > 3, "several keyframes to seek to"
