@@ -64,12 +64,12 @@ class _Slots:
 
     def put(self, name: str, value: torch.Tensor) -> None:
         """Install ``value`` under ``name`` and every name tied to it."""
+        old = self.tensor[name]
+        if isinstance(old, nn.Parameter):
+            value = nn.Parameter(value, requires_grad=old.requires_grad and value.is_floating_point())
         for tied in self.group[name]:
             module, attr = self.owner[tied]
-            old = self.tensor[tied]
-            new = nn.Parameter(value, requires_grad=old.requires_grad) if isinstance(old, nn.Parameter) else value
-            setattr(module, attr, new)
-            value = new
+            setattr(module, attr, value)
 
 
 def plan(model: nn.Module, files: WeightFiles, fmt: Any, *, allow_missing: Iterable[str] = (),

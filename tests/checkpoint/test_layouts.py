@@ -126,3 +126,34 @@ def test_convert_without_processor_says_what_to_pass(languagebind, registry, tmp
     with pytest.raises(CheckpointError, match="--processor"):
         convert_checkpoint(directory, tmp_path / "out", allow_pickle=True)
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_tied_embeddings_load_from_a_file_without_lm_head(registry, tmp_path):
+    from transformers import VideoLlavaForConditionalGeneration
+
+    from model.reference import randomize
+
+    config = TINY.reference_config()
+    config.text_config.tie_word_embeddings = True
+    reference = VideoLlavaForConditionalGeneration(config).eval()
+    randomize(reference, seed=3)
+    reference.tie_weights()
+    reference.save_pretrained(tmp_path / "tied")
+    assert "language_model.lm_head.weight" not in load_file(tmp_path / "tied" / "model.safetensors")
+    model = load(tmp_path / "tied", registry)
+    lm = model.language_model
+    assert lm.lm_head.weight is lm.embed_tokens.weight
+    batch = inputs()
+    torch.testing.assert_close(ours_logits(model, batch), reference_logits(reference, batch), rtol=0, atol=1e-5)
+
+
+def test_checkpoint_without_video_tower_shares_the_image_tower(published, reference, registry, tmp_path):
+    def drop_video(state):
+        for key in [k for k in state if k.startswith("video_tower.")]:
+            del state[key]
+
+    directory = write_layout(published, tmp_path / "no-video", "published", drop_video)
+    raw = config_from_pretrained(directory)
+    assert "video_encoder" not in raw and raw["multimodal"]["share_vision_encoder"] is True
+    model = load(directory, registry)
+    assert model.video_tower() is model.vision_encoder
