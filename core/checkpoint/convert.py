@@ -21,7 +21,7 @@ def convert_checkpoint(source: str | Path, destination: str | Path, *, layout: s
     from mmplug.core.checkpoint.formats import detect_format
     from mmplug.core.checkpoint.hf_config import config_from_pretrained
     from mmplug.core.checkpoint.hub import resolve_pretrained
-    from mmplug.core.checkpoint.loader import fill, read_config_json
+    from mmplug.core.checkpoint.loader import fill, read_config_json, torch_dtype
     from mmplug.core.checkpoint.saver import save_pretrained
     from mmplug.core.resolve import resolve_config
     from mmplug.registry import get_registry
@@ -39,7 +39,7 @@ def convert_checkpoint(source: str | Path, destination: str | Path, *, layout: s
     if importer is not None:
         model, resolved, processor_dir = importer(directory, files, config, registry=registry, overrides=overrides,
                                                   processor=Path(processor) if processor else None)
-        model = model.to(getattr(__import__("torch"), dtype))
+        model = model.to(torch_dtype(dtype))
     else:
         resolved = resolve_config(config_from_pretrained(directory), overrides, registry=registry)
         model = fill(build_model(resolved, meta=True), files, fmt, dtype=dtype)

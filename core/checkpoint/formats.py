@@ -1,9 +1,9 @@
 """Pick the checkpoint format (a ``checkpoint_format`` plugin) that a checkpoint is written in.
 
 Every registered format is asked ``matches(keys, config)``; exactly one must answer yes.
-Formats may also carry two optional attributes (see :mod:`mmplug.core.interfaces.checkpoint`):
-``loadable = False`` with a ``hint`` (a layout that must be converted first, e.g. the original
-LanguageBind one) and ``import_checkpoint(...)`` (used by ``mmplug convert``).
+Formats may also carry optional attributes, read with ``getattr`` (not yet part of the
+interface): ``loadable = False`` with a ``hint`` (a layout that must be converted first, e.g. the
+original LanguageBind one) and ``import_checkpoint(...)`` (used by ``mmplug convert``).
 """
 from __future__ import annotations
 
