@@ -115,7 +115,7 @@ def processor_sections(directory: Path) -> dict[str, Any]:
     return sections
 
 
-def config_from_pretrained(directory: str | Path) -> dict[str, Any]:
+def config_from_pretrained(directory: str | Path, *, registry: Any = None) -> dict[str, Any]:
     """The pipeline config dict of a checkpoint directory (``config.json`` + processor files).
 
     A checkpoint whose weights hold no video tower gets ``share_vision_encoder: true`` (the
@@ -128,24 +128,24 @@ def config_from_pretrained(directory: str | Path) -> dict[str, Any]:
                               "(build from a pipeline config with Pipeline.from_config instead)")
     config = read_json(path)
     if config.get("model_type") != "video_llava":
-        _explain_foreign(directory, config, path)
+        _explain_foreign(directory, config, path, registry)
     data = translate_config(config, source=str(path))
     description = f"from {directory}"
-    if not _has_video_tower(directory, config):
+    if not _has_video_tower(directory, config, registry):
         del data["video_encoder"]
         data["multimodal"]["share_vision_encoder"] = True
         description += " (no video tower in the weights: the image tower encodes videos)"
     return {"description": description, **data, **RUNTIME_SECTIONS, **processor_sections(directory)}
 
 
-def _explain_foreign(directory: Path, config: dict[str, Any], path: Path) -> None:
+def _explain_foreign(directory: Path, config: dict[str, Any], path: Path, registry: Any) -> None:
     """A config that is not video_llava: name the weight layout if a format plugin knows it."""
     from mmplug.core.checkpoint.files import peek_keys
     from mmplug.core.checkpoint.formats import detect_format, require_loadable
     from mmplug.registry import get_registry
 
     try:  # safetensors names are read from headers; for pickle weights formats judge by config alone
-        name, fmt = detect_format(peek_keys(directory), config, registry=get_registry(), where=str(directory))
+        name, fmt = detect_format(peek_keys(directory), config, registry=registry or get_registry(), where=str(directory))
     except CheckpointError:
         pass
     else:
@@ -154,7 +154,7 @@ def _explain_foreign(directory: Path, config: dict[str, Any], path: Path) -> Non
                                                  "Video-LLaVA checkpoints (model_type 'video_llava')")], str(path))
 
 
-def _has_video_tower(directory: Path, config: dict[str, Any]) -> bool:
+def _has_video_tower(directory: Path, config: dict[str, Any], registry: Any) -> bool:
     from mmplug.core.checkpoint.files import peek_keys
     from mmplug.core.checkpoint.formats import detect_format
     from mmplug.registry import get_registry
@@ -163,7 +163,7 @@ def _has_video_tower(directory: Path, config: dict[str, Any]) -> bool:
     if not keys:
         return True
     try:
-        _, fmt = detect_format(keys, config, registry=get_registry(), where=str(directory))
+        _, fmt = detect_format(keys, config, registry=registry or get_registry(), where=str(directory))
     except CheckpointError:
         return True  # load_weights reports the layout problem with the full key listing
     return any((fmt.to_model_key(key) or "").startswith("video_encoder.") for key in keys)
