@@ -145,7 +145,8 @@ def _explain_foreign(directory: Path, config: dict[str, Any], path: Path, regist
     from mmplug.registry import get_registry
 
     try:  # safetensors names are read from headers; for pickle weights formats judge by config alone
-        name, fmt = detect_format(peek_keys(directory), config, registry=registry or get_registry(), where=str(directory))
+        name, fmt = detect_format(peek_keys(directory), config, registry=registry or get_registry(),
+                                  where=str(directory))
     except CheckpointError:
         pass
     else:
