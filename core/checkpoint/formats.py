@@ -46,7 +46,8 @@ def detect_format(keys: Iterable[str], config: dict[str, Any], *, registry: Any,
             f"{where}: no installed checkpoint format recognises these tensor names (e.g. {', '.join(sample)}). "
             f"Installed formats: {', '.join(format_names(registry)) or 'none'}. If this is a Video-LLaVA "
             "checkpoint in one of them, pass layout=NAME to see which keys do not fit; otherwise install a "
-            "checkpoint_format plugin for it." + (f" Formats that failed to load: {'; '.join(broken)}" if broken else ""))
+            "checkpoint_format plugin for it."
+            + (f" Formats that failed to load: {'; '.join(broken)}" if broken else ""))
     raise CheckpointError(f"{where}: the tensor names fit several checkpoint formats "
                           f"({', '.join(name for name, _ in found)}); pass layout=NAME to choose one")
 

@@ -92,7 +92,8 @@ def plan(model: nn.Module, files: WeightFiles, fmt: Any, *, allow_missing: Itera
         mapping[key] = ours
         expected, stored = tuple(slots.tensor[ours].shape), files.shape(key)
         if expected != stored:
-            shapes.append(f"  {ours}: the checkpoint has {stored} ({files.describe(key)}), the model expects {expected}")
+            shapes.append(f"  {ours}: the checkpoint has {stored} ({files.describe(key)}), "
+                          f"the model expects {expected}")
     covered = {tied for ours in mapping.values() for tied in slots.group[ours]}
     missing = [name for name in slots.owner if name not in covered]
     refused = [name for name in missing if not allowed((name, _checkpoint_name(fmt, name)), allow_missing)]
