@@ -1,0 +1,57 @@
+"""Exact-match evaluation of a pipeline on manifest samples, through the real inference path
+(files -> decoder -> sampler -> processor -> model -> greedy generate)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from mmplug.core.errors import ConfigError, ConfigIssue
+from mmplug.core.progress import progress
+from mmplug.core.training.manifest import Sample, _text
+
+
+@dataclass
+class EvalReport:
+    """Per-task counts (task = the manifest's ``task`` key, or "all") and every prediction."""
+
+    correct: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    total: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    predictions: list[tuple[Sample, str]] = field(default_factory=list)
+
+    def accuracy(self, task: str | None = None) -> float:
+        """Fraction correct for ``task`` (None: over all samples)."""
+        if task is None:
+            return sum(self.correct.values()) / max(sum(self.total.values()), 1)
+        return self.correct[task] / max(self.total[task], 1)
+
+    def as_dict(self) -> dict[str, float]:
+        return {task: self.accuracy(task) for task in sorted(self.total)}
+
+
+def _question(sample: Sample) -> str:
+    users = [turn for turn in sample.question_turns() if turn["role"] == "user"]
+    if len(users) != 1:
+        raise ConfigError([ConfigIssue(f"line {sample.line}", "evaluation takes single-turn samples (one user "
+                                                              f"question, then the answer); found {len(users)} "
+                                                              "user turns")])
+    return _text(users[0]["content"])
+
+
+def evaluate(pipeline: Any, samples: Sequence[Sample], *, batch_size: int = 8, max_new_tokens: int = 4,
+             normalise: Any = str.strip) -> EvalReport:
+    """Greedy answers to each sample's question compared with its answer after ``normalise``."""
+    report = EvalReport()
+    batches = [samples[i:i + batch_size] for i in range(0, len(samples), batch_size)]
+    for batch in progress(batches, description="evaluate"):
+        outputs = pipeline.generate([_question(s) for s in batch],
+                                    images=[[str(p) for p in s.images] or None for s in batch],
+                                    videos=[[str(p) for p in s.videos] or None for s in batch],
+                                    max_new_tokens=max_new_tokens)
+        for sample, output in zip(batch, outputs):
+            task = str(sample.meta.get("task", "all"))
+            predicted = normalise(output.text)
+            report.total[task] += 1
+            report.correct[task] += int(predicted == normalise(sample.answer()))
+            report.predictions.append((sample, predicted))
+    return report

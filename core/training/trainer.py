@@ -1,0 +1,173 @@
+"""The training loop: seeded, AdamW with warm-up + cosine decay per stage, gradient
+accumulation and clipping, metrics JSONL, checkpoints and resume.
+
+    from mmplug.core.training import load_train_config, train
+    result = train(load_train_config("examples/shapes/train.yaml"), resume=True)
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mmplug.core.config import MODEL_SECTIONS
+from mmplug.core.errors import CheckpointError, ConfigError, ConfigIssue
+from mmplug.core.progress import progress
+from mmplug.core.training.config import StageConfig, TrainConfig
+from mmplug.core.training.data import DataOrder, MediaCache, training_batch
+from mmplug.core.training.manifest import read_manifest
+from mmplug.core.training.metrics import MetricsLog
+from mmplug.core.training.schedule import warmup_cosine
+from mmplug.core.training.state import (TrainingState, list_checkpoints, read_state, restore_optimizer,
+                                        restore_rng, save_checkpoint)
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: the trained pipeline, steps done, last loss, seconds spent in the loop."""
+
+    pipeline: Any
+    steps: int
+    last_loss: float | None
+    train_seconds: float
+    final_dir: Path | None
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def load_model_weights(model: torch.nn.Module, directory: Path) -> None:
+    """Fill ``model`` in place from a save_pretrained directory (a shared image tower ignores the
+    video-tower copy the published layout always carries)."""
+    from mmplug.core.checkpoint import load_weights
+
+    unused = ["video_encoder.*", "video_tower.*"] if getattr(model, "video_encoder", None) is None else []
+    load_weights(model, directory, allow_unused=unused, device=str(next(model.parameters()).device))
+
+
+def set_trainable(model: torch.nn.Module, stage: StageConfig, frozen: list[str]) -> list[torch.nn.Parameter]:
+    """requires_grad on the stage's parts only; returns the trainable parameters."""
+    clash = sorted(set(stage.train) & set(frozen))
+    if clash:
+        raise ConfigError([ConfigIssue(f"stages.{stage.name}.train", (
+            f"trains {clash} but the pipeline's multimodal.freeze freezes them; remove them from one of the two"))])
+    for section in MODEL_SECTIONS:
+        part = getattr(model, section, None)
+        if part is not None:
+            part.requires_grad_(section in stage.train)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ConfigError([ConfigIssue(f"stages.{stage.name}.train", f"none of {stage.train} exists in this model")])
+    return params
+
+
+def make_optimizer(params: list[torch.nn.Parameter], stage: StageConfig) -> torch.optim.AdamW:
+    """AdamW; weight decay on matrices only (not on norms and biases)."""
+    decay = [p for p in params if p.dim() >= 2]
+    rest = [p for p in params if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": stage.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=stage.lr, betas=stage.betas)
+
+
+class Trainer:
+    """One training run of ``config``; :meth:`run` trains (or resumes) and returns a TrainResult."""
+
+    def __init__(self, config: TrainConfig, *, registry: Any = None):
+        self.config = config
+        self.registry = registry
+        self.output_dir = Path(config.output_dir)
+
+    def build(self) -> Any:
+        from mmplug.core.pipeline import Pipeline
+
+        pipe = Pipeline.from_config(self.config.pipeline, device=self.config.device, registry=self.registry)
+        if pipe.processor is None:
+            raise ConfigError([ConfigIssue("pipeline.tokenizer", "training needs a processor: add tokenizer, "
+                                                                 "chat_template and image_processor sections")])
+        if self.config.init_from is not None:
+            load_model_weights(pipe.model, Path(self.config.init_from))
+        return pipe
+
+    def run(self, *, resume: bool = False) -> TrainResult:
+        cfg = self.config
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        seed_everything(cfg.seed)
+        pipe = self.build()
+        model = pipe.model
+        samples = read_manifest(cfg.train_manifest)
+        media = MediaCache(pipe)
+        media.preload(samples)
+        state, saved = TrainingState(), None
+        checkpoints = list_checkpoints(self.output_dir)
+        if resume and checkpoints:
+            load_model_weights(model, checkpoints[-1])
+            state, meta, tensors = read_state(checkpoints[-1])
+            saved = (meta, tensors, checkpoints[-1])
+        elif not resume and checkpoints:
+            raise CheckpointError(f"{self.output_dir} already holds {checkpoints[-1].name}; pass --resume "
+                                  "(resume=True) to continue it, or choose another output_dir")
+        if state.step >= cfg.total_steps:
+            raise CheckpointError(f"{checkpoints[-1]} is at step {state.step}: the run of {cfg.total_steps} steps is "
+                                  "already complete (raise the stages' steps to train further)")
+        order = DataOrder(len(samples), cfg.seed, state.epoch, state.position)
+        log = MetricsLog(self.output_dir / "metrics.jsonl", resume_step=state.step if saved else None)
+        frozen = list(pipe.config.config.multimodal.freeze)
+        model.train()
+        stage_index, optimizer, loss_value, started = None, None, None, time.perf_counter()
+        for step in progress(range(state.step, cfg.total_steps), total=cfg.total_steps - state.step,
+                             description="train"):
+            index, inner = cfg.stage_at(step)
+            stage = cfg.stages[index]
+            if index != stage_index:
+                stage_index = index
+                optimizer = make_optimizer(set_trainable(model, stage, frozen), stage)
+                if saved is not None:
+                    restore_optimizer(optimizer, saved[0], saved[1], saved[2])
+                    restore_rng(saved[0], saved[1])
+                    saved = None
+            scale = warmup_cosine(inner, total_steps=stage.steps, warmup_steps=stage.warmup_steps,
+                                  min_ratio=stage.min_lr_ratio)
+            for group in optimizer.param_groups:
+                group["lr"] = stage.lr * scale
+            tick = time.perf_counter()
+            loss_value = 0.0
+            for _ in range(cfg.grad_accum_steps):
+                batch = training_batch(pipe.processor, media, [samples[i] for i in order.take(cfg.batch_size)])
+                loss = model(**batch.to(cfg.device)).loss / cfg.grad_accum_steps
+                loss.backward()
+                loss_value += float(loss.detach())
+            params = [p for g in optimizer.param_groups for p in g["params"]]
+            norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm if cfg.max_grad_norm else float("inf"))
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            state = TrainingState(step + 1, order.epoch, order.position)
+            if state.step % cfg.log_every == 0 or state.step == cfg.total_steps:
+                log.write({"step": state.step, "stage": stage.name, "loss": loss_value, "lr": stage.lr * scale,
+                           "grad_norm": float(norm), "epoch": order.epoch,
+                           "samples_per_s": cfg.batch_size * cfg.grad_accum_steps / (time.perf_counter() - tick),
+                           "elapsed_s": time.perf_counter() - started})
+            if cfg.save_every and state.step % cfg.save_every == 0 and state.step < cfg.total_steps:
+                save_checkpoint(pipe, optimizer, state, self.output_dir, keep=cfg.keep_checkpoints)
+        seconds = time.perf_counter() - started
+        model.eval()
+        final = None
+        if cfg.save_final:
+            save_checkpoint(pipe, optimizer, state, self.output_dir, keep=cfg.keep_checkpoints)
+            model.to(getattr(torch, cfg.final_dtype))
+            final = pipe.save_pretrained(self.output_dir / "final")
+            model.to(torch.float32)
+        return TrainResult(pipe, state.step, loss_value, seconds, final)
+
+
+def train(config: TrainConfig, *, resume: bool = False, registry: Any = None) -> TrainResult:
+    """Run (or resume) the training described by ``config``."""
+    return Trainer(config, registry=registry).run(resume=resume)
