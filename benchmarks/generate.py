@@ -79,10 +79,10 @@ def run_side(side: str, weights: str, new_tokens: int, repeats: int) -> dict:
     else:
         from mmplug.core.builder import build_model
         from mmplug.core.generation import GenerationConfig, generate_ids
-        from mmplug.core.model.reference_layout import from_reference
+        from mmplug.core.checkpoint import rename_to_model
 
         model = build_model(mmplug_config()).eval()
-        model.load_state_dict(from_reference(state, "transformers"))
+        model.load_state_dict(rename_to_model(state, "state_dict"))
 
         def generate(n):
             generate_ids(model, {"input_ids": ids, "pixel_values_videos": pixels},

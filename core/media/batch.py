@@ -19,7 +19,14 @@ VideoResult = Union[DecodedFrames, MediaError]
 def read_video(
     source: MediaSource, decoder: VideoDecoder, sampler: FrameSampler, *, size: tuple[int, int] | None = None
 ) -> DecodedFrames:
-    """Probe ``source``, sample frame indices, read them: uint8 (T,H,W,3). Raises MediaError."""
+    """Probe ``source``, sample frame indices, read them: uint8 (T,H,W,3). Raises MediaError.
+
+    A decoder with ``read_sampled(source, sampler, size=...) -> (info, frames)`` does all
+    three at once (one file open instead of several).
+    """
+    fused = getattr(decoder, "read_sampled", None)
+    if fused is not None:
+        return fused(source, sampler, size=size)[1]
     info = decoder.probe(source)
     return decoder.read(source, sampler.indices(info), size=size)
 

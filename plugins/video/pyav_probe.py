@@ -8,6 +8,7 @@ says which one was used.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import Callable, Iterator
 
 import av
@@ -44,8 +45,8 @@ def open_video(source: Source, backend: str = BACKEND) -> Iterator[tuple]:
         yield container, container.streams.video[0]
     finally:
         container.close()
-        if handle is not None and source.path is None:
-            handle.close()
+        if handle is not None:
+            handle.close()  # our BytesIO, or a view that leaves the caller's file open
 
 
 def configure_threads(stream, threads: str | int) -> None:
@@ -72,15 +73,24 @@ def probe_video(
 ) -> VideoInfo:
     """Describe the video of ``source``. ``counted()`` returns its packet index (for counting)."""
     with open_video(source, backend) as (container, stream):
-        with media_errors(source, backend, "reading the stream header", AV_FAILURES):
-            fps = _rate(stream.average_rate) or _rate(stream.guessed_rate) or _rate(stream.base_rate)
-            duration = _duration(container, stream)
-            base = _rate(stream.base_rate)
-            variable = bool(fps and base and abs(base - fps) > 0.01 * fps)
-            has_audio = bool(container.streams.audio)
-            codec = stream.codec_context.name
-            num_frames, how = _declared_count(stream)
+        info = describe(source, container, stream, count, counted, backend)
         frame = first_frame(source, container, stream, backend)
+    return with_frame(info, frame)
+
+
+def describe(source: Source, container, stream, count: str, counted: Callable[[], PacketIndex],
+             backend: str = BACKEND) -> VideoInfo:
+    """What the header says (frame count resolved as the module explains). Size and rotation
+    are the coded ones until :func:`with_frame` sees a decoded frame."""
+    with media_errors(source, backend, "reading the stream header", AV_FAILURES):
+        fps = _rate(stream.average_rate) or _rate(stream.guessed_rate) or _rate(stream.base_rate)
+        duration = _duration(container, stream)
+        base = _rate(stream.base_rate)
+        variable = bool(fps and base and abs(base - fps) > 0.01 * fps)
+        has_audio = bool(container.streams.audio)
+        codec = stream.codec_context.name
+        width, height = stream.codec_context.width, stream.codec_context.height
+        num_frames, how = _declared_count(stream)
     if num_frames is None and count == "fast" and not variable and duration > 0 and fps > 0:
         num_frames, how = int(round(duration * fps)), "duration"
     if num_frames is None:
@@ -89,11 +99,16 @@ def probe_video(
         variable = index.is_variable_rate()
         if duration <= 0 and index.num_frames:
             duration = index.num_frames / fps if fps else 0.0
+    return VideoInfo(num_frames=num_frames, fps=fps, duration=duration, width=width, height=height,
+                     codec=codec, has_audio=has_audio, variable_fps=variable, frame_count_source=how,
+                     source=source.name)
+
+
+def with_frame(info: VideoInfo, frame) -> VideoInfo:
+    """``info`` with the rotation and display size of a decoded frame."""
     rotation = normalise_rotation(frame.rotation)
     width, height = display_size(frame.width, frame.height, rotation)
-    return VideoInfo(num_frames=num_frames, fps=fps, duration=duration, width=width, height=height,
-                     rotation=rotation, codec=codec, has_audio=has_audio, variable_fps=variable,
-                     frame_count_source=how, source=source.name)
+    return dataclasses.replace(info, rotation=rotation, width=width, height=height)
 
 
 def _rate(rate) -> float:

@@ -111,3 +111,25 @@ def test_sample_table_index_equals_the_packet_index(media):
     np.testing.assert_array_equal(table.pts, packets.pts)
     np.testing.assert_array_equal(table.keyframes, packets.keyframes)
     assert table.keyframes[0] == 0 and len(table.keyframes) > 3, "several keyframes to seek to"
+
+
+@pytest.mark.parametrize("name", ["gop", "gop_nob", "webm", "mkv", "rotated", "vfr", "gif", "jpg", "three"])
+def test_read_sampled_equals_probe_then_read(media, name):
+    """The one-open path gives the same info and frames as probe + sampler + read."""
+    sampler = UniformSampler(5)
+    info, got = PyAVDecoder().read_sampled(media[name], sampler)
+    decoder = PyAVDecoder()
+    expected_info = decoder.probe(media[name])
+    expected = decoder.read(media[name], sampler.indices(expected_info), size=(20, 30))
+    assert info == expected_info
+    np.testing.assert_array_equal(got.frames, decoder.read(media[name], sampler.indices(info)).frames)
+    _, small = PyAVDecoder().read_sampled(media[name], sampler, size=(20, 30))
+    np.testing.assert_array_equal(small.frames, expected.frames)
+    np.testing.assert_array_equal(small.timestamps, expected.timestamps)
+
+
+def test_read_sampled_on_a_fixture_clip_matches_the_recipe(clips):
+    path = clips / "sample_demo_9.mp4"
+    info, got = PyAVDecoder().read_sampled(path, UniformSampler(8))
+    assert info.num_frames == 219
+    np.testing.assert_array_equal(got.frames, mf.sequential_decode(path, UniformSampler(8).indices(info)))
