@@ -63,12 +63,13 @@ class Pipeline:
         """
         from mmplug.core import checkpoint
 
-        directory = checkpoint.resolve_pretrained(name_or_path, revision=revision)
-        raw = checkpoint.config_from_pretrained(directory)
+        directory = checkpoint.resolve_pretrained(name_or_path, revision=revision,
+                                                  allow_pickle=load_options.get("allow_pickle", False))
+        raw = checkpoint.config_from_pretrained(directory, registry=registry)
         resolved = resolve_config(raw, overrides, registry=registry, device=device, dtype=dtype)
         model = build_model(resolved, meta=True)
         model = checkpoint.load_weights(model, directory, device=resolved.config.runtime.device,
-                                        dtype=resolved.config.runtime.dtype, **load_options)
+                                        dtype=resolved.config.runtime.dtype, registry=registry, **load_options)
         model.eval()
         processor = build_processor(resolved) if "tokenizer" in resolved.parts else None
         return cls(model, processor, resolved, source=directory)
@@ -124,4 +125,4 @@ class Pipeline:
         from mmplug.core import checkpoint
 
         return checkpoint.save_pretrained(self.model, self.config, Path(directory), source=self.source,
-                                          **save_options)
+                                          registry=self.config.registry, **save_options)

@@ -17,6 +17,7 @@ _LAZY = {
     "load_weights": "mmplug.core.checkpoint.loader",
     "save_pretrained": "mmplug.core.checkpoint.saver",
     "convert_checkpoint": "mmplug.core.checkpoint.convert",
+    "rename_to_model": "mmplug.core.checkpoint.formats",
 }
 
 __all__ = list(_LAZY)

@@ -59,3 +59,15 @@ def require_loadable(name: str, fmt: Any, where: str) -> None:
     description = getattr(fmt, "description", name)
     raise CheckpointError(f"{where} is in the {name!r} layout ({description}), which mmplug does not load "
                           f"directly: {getattr(fmt, 'hint', 'convert it first with `mmplug convert`')}")
+
+
+def rename_to_model(state_dict: dict[str, Any], layout: str, *, registry: Any = None) -> dict[str, Any]:
+    """An in-memory state dict written in ``layout`` with mmplug parameter names (tensors
+    untouched; entries that are not weights dropped). E.g. a transformers model's
+    ``state_dict()`` with ``layout="state_dict"``."""
+    from mmplug.registry import get_registry
+
+    fmt = build_format(registry or get_registry(), layout)
+    renamed = {fmt.to_model_key(key): value for key, value in state_dict.items()}
+    renamed.pop(None, None)
+    return renamed

@@ -6,7 +6,13 @@ from typing import Any, Iterable
 
 
 class CheckpointFormat(ABC):
-    """One on-disk weight layout (key naming scheme + config.json flavour)."""
+    """One on-disk weight layout (key naming scheme + config.json flavour).
+
+    Optional attributes, used when present: ``name`` and ``description`` (for messages);
+    ``loadable = False`` with a ``hint`` for layouts that must be converted before loading;
+    ``import_checkpoint(directory, files, config, *, processor, registry, overrides)
+    -> (model, resolved, processor_dir)`` for layouts that ``mmplug convert`` can import.
+    """
 
     @abstractmethod
     def matches(self, keys: Iterable[str], config: dict[str, Any]) -> bool:

@@ -103,14 +103,14 @@ def build_pair(tiny: Tiny, seed: int = 0) -> tuple[Any, Any]:
     from transformers import VideoLlavaForConditionalGeneration
 
     from mmplug.core.builder import build_model
-    from mmplug.core.model.reference_layout import from_reference
+    from mmplug.core.checkpoint import rename_to_model
     from mmplug.registry import discover
 
     torch.manual_seed(seed)
     reference = VideoLlavaForConditionalGeneration(tiny.reference_config()).eval()
     randomize(reference, seed)
     ours = build_model(tiny.mmplug_config(), registry=discover()).eval()
-    ours.load_state_dict(from_reference(reference.state_dict(), "transformers"), strict=True)
+    ours.load_state_dict(rename_to_model(reference.state_dict(), "state_dict"), strict=True)
     return reference, ours
 
 

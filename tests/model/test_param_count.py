@@ -32,8 +32,8 @@ def test_preset_matches_reference_built_on_meta(model_7b) -> None:
         reference = transformers.VideoLlavaForConditionalGeneration(config)
     assert count_parameters(reference) == count_parameters(model_7b)
     ours = {name: tuple(p.shape) for name, p in model_7b.named_parameters()}
-    from mmplug.core.model.reference_layout import from_reference
+    from mmplug.core.checkpoint import rename_to_model
 
-    theirs = {name: tuple(p.shape) for name, p in from_reference(dict(reference.named_parameters()),
-                                                                  "transformers").items()}
+    renamed = rename_to_model(dict(reference.named_parameters()), "state_dict")
+    theirs = {name: tuple(p.shape) for name, p in renamed.items()}
     assert ours == theirs
