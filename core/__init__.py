@@ -4,16 +4,17 @@ Importing this package is cheap; heavy members are imported on first use.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mmplug.core.lazy import lazy_attributes
 
 _LAZY = {
     "Pipeline": "mmplug.core.pipeline",
     "PipelineConfig": "mmplug.core.config",
     "load_config": "mmplug.core.config",
-    "resolve_config": "mmplug.core.config",
+    "resolve_config": "mmplug.core.resolve",
     "build_model": "mmplug.core.builder",
     "build_part": "mmplug.core.builder",
+    "build_processor": "mmplug.core.builder",
+    "GenerationConfig": "mmplug.core.generation",
     "MmplugError": "mmplug.core.errors",
     "ConfigError": "mmplug.core.errors",
     "MediaError": "mmplug.core.errors",
@@ -22,10 +23,4 @@ _LAZY = {
 }
 
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mmplug.core' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)

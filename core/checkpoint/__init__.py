@@ -9,7 +9,7 @@ Importing this package is cheap; torch-based modules load on first use.
 """
 from __future__ import annotations
 
-from typing import Any
+from mmplug.core.lazy import lazy_attributes
 
 _LAZY = {
     "resolve_pretrained": "mmplug.core.checkpoint.hub",
@@ -21,12 +21,4 @@ _LAZY = {
 }
 
 __all__ = list(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mmplug.core.checkpoint' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)

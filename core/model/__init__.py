@@ -6,7 +6,7 @@ Importing this package is cheap; the torch-based classes load on first attribute
 """
 from __future__ import annotations
 
-from typing import Any
+from mmplug.core.lazy import lazy_attributes
 
 _LAZY = {
     "MultimodalModel": "mmplug.core.model.multimodal",
@@ -15,12 +15,4 @@ _LAZY = {
 }
 
 __all__ = list(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mmplug.core.model' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
