@@ -22,7 +22,8 @@ def _threads(value: Union[str, int]) -> Union[str, int]:
 class PyAVOptions(PluginOptions):
     """``pyav`` decoder.
 
-    - ``threads``: FFmpeg decoding threads ("auto": one per core, frame + slice threading).
+    - ``threads``: FFmpeg decoding threads; "auto": one thread for frames below 1280x720
+      (threading costs more than it saves there), else frame + slice threads, one per core.
     - ``seek``: "auto" seeks to the keyframe before a wanted frame when that skips
       frames, "never" decodes from the start, "always" seeks before every wanted frame.
     - ``skip_unwanted``: do not decode non-reference frames nobody asked for

@@ -49,9 +49,17 @@ def open_video(source: Source, backend: str = BACKEND) -> Iterator[tuple]:
             handle.close()  # our BytesIO, or a view that leaves the caller's file open
 
 
+#: "auto" threads: frames smaller than this decode on one thread (frame threading costs
+#: more CPU than it saves on them, and batch readers run many videos side by side).
+AUTO_THREADS_MIN_PIXELS = 1280 * 720
+
+
 def configure_threads(stream, threads: str | int) -> None:
-    """FFmpeg decoding threads: "auto" (frame + slice threading, one per core) or a count."""
+    """FFmpeg decoding threads: a count, or "auto": one thread below 1280x720, else frame +
+    slice threading with one thread per core."""
     context = stream.codec_context
+    if threads == "auto" and context.width * context.height < AUTO_THREADS_MIN_PIXELS:
+        threads = 1
     if threads == 1:
         context.thread_count = 1
         return
