@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import media_factory as mf
 from mmplug.core.errors import MediaError
 from mmplug.core.media import shortest_edge_size
 from mmplug.plugins.video.pyav_decoder import PyAVDecoder
