@@ -162,10 +162,25 @@ class Trainer:
         final = None
         if cfg.save_final:
             save_checkpoint(pipe, optimizer, state, self.output_dir, keep=cfg.keep_checkpoints)
-            model.to(getattr(torch, cfg.final_dtype))
-            final = pipe.save_pretrained(self.output_dir / "final")
-            model.to(torch.float32)
+            final = save_final(pipe, self.output_dir / "final", cfg.final_dtype)
         return TrainResult(pipe, state.step, loss_value, seconds, final)
+
+
+def save_final(pipe: Any, directory: Path, dtype: str) -> Path:
+    """``save_pretrained`` with weights in ``dtype``; the trained model itself stays untouched."""
+    target = getattr(torch, dtype)
+    if all(p.dtype == target for p in pipe.model.parameters()):
+        return pipe.save_pretrained(directory)
+    from mmplug.core.pipeline import Pipeline
+
+    copy = Pipeline(copy_module(pipe.model).to(target), pipe.processor, pipe.config, source=pipe.source)
+    return copy.save_pretrained(directory)
+
+
+def copy_module(model: torch.nn.Module) -> torch.nn.Module:
+    import copy
+
+    return copy.deepcopy(model)
 
 
 def train(config: TrainConfig, *, resume: bool = False, registry: Any = None) -> TrainResult:

@@ -1,0 +1,94 @@
+"""The training loop in-process: learning, freezing per stage, checkpoints in the save_pretrained
+layout, and the refusal to overwrite a run."""
+from __future__ import annotations
+
+import torch
+
+import pytest
+
+from mmplug.core.errors import CheckpointError, ConfigError
+from mmplug.core.training import load_train_config, train
+from mmplug.core.training.metrics import read_metrics
+from mmplug.core.training.state import list_checkpoints
+
+
+def _snapshot(module):
+    return {name: p.detach().clone() for name, p in module.named_parameters()}
+
+
+def test_loss_falls_and_metrics_are_logged(tiny_data, tmp_path, make_train_config):
+    config = load_train_config(make_train_config(tiny_data, tmp_path / "run", stages=[
+        {"name": "all", "steps": 12, "lr": 3e-3, "warmup_steps": 2}]))
+    result = train(config)
+    records = read_metrics(tmp_path / "run" / "metrics.jsonl")
+    assert [r["step"] for r in records] == list(range(1, 13))
+    assert records[-1]["loss"] < records[0]["loss"]
+    lrs = [r["lr"] for r in records]
+    assert lrs[1] == pytest.approx(3e-3) and lrs[-1] < lrs[1] and lrs[0] < lrs[1]
+    assert all(r["grad_norm"] > 0 for r in records)
+    assert result.steps == 12
+
+
+def test_stages_freeze_the_parts_they_do_not_train(tiny_data, tmp_path, make_train_config):
+    from mmplug.core.training.trainer import Trainer
+
+    config = load_train_config(make_train_config(tiny_data, tmp_path / "run", stages=[
+        {"name": "projector-only", "steps": 2, "lr": 1e-2, "train": ["projector"]},
+        {"name": "projector+lm", "steps": 2, "lr": 1e-2, "train": ["projector", "language_model"]}]))
+    trainer = Trainer(config)
+    built = trainer.build()
+    before = {part: _snapshot(getattr(built.model, part)) for part in ("vision_encoder", "projector",
+                                                                        "language_model")}
+    trainer.build = lambda: built  # train the model we snapshotted
+    config_one = config.model_copy(update={"stages": config.stages[:1]})
+    trainer.config = config_one
+    trainer.run()
+    after_one = {part: _snapshot(getattr(built.model, part)) for part in before}
+    changed = {part: any(not torch.equal(before[part][n], after_one[part][n]) for n in before[part])
+               for part in before}
+    assert changed == {"vision_encoder": False, "projector": True, "language_model": False}
+    trainer.config = config.model_copy(update={"stages": config.stages[1:], "output_dir": tmp_path / "run2"})
+    trainer.output_dir = tmp_path / "run2"
+    trainer.run()
+    after_two = {part: _snapshot(getattr(built.model, part)) for part in before}
+    assert all(torch.equal(after_one["vision_encoder"][n], after_two["vision_encoder"][n])
+               for n in after_one["vision_encoder"])
+    assert any(not torch.equal(after_one["language_model"][n], after_two["language_model"][n])
+               for n in after_one["language_model"])
+
+
+def test_checkpoints_load_with_from_pretrained(tiny_data, tmp_path, make_train_config):
+    from mmplug.core.pipeline import Pipeline
+
+    config = load_train_config(make_train_config(tiny_data, tmp_path / "run", save_every=2, keep_checkpoints=2,
+                                                 save_final=True, final_dtype="float16"))
+    result = train(config)
+    names = [p.name for p in list_checkpoints(tmp_path / "run")]
+    assert names == ["checkpoint-000004", "checkpoint-000006"]  # the oldest (step 2) was dropped
+    loaded = Pipeline.from_pretrained(tmp_path / "run" / "checkpoint-000006")
+    inputs = {"input_ids": torch.tensor([[1, 14, 16, 44]])}
+    with torch.no_grad():
+        expected = result.pipeline.model(**inputs).logits
+        assert torch.allclose(loaded.model(**inputs).logits, expected, atol=1e-5)
+        half = Pipeline.from_pretrained(tmp_path / "run" / "final")
+        assert torch.allclose(half.model(**inputs).logits, expected, atol=5e-2)
+    assert (tmp_path / "run" / "final" / "tokenizer.json").is_file()
+
+
+def test_an_existing_run_is_not_overwritten(tiny_data, tmp_path, make_train_config):
+    config = load_train_config(make_train_config(tiny_data, tmp_path / "run", save_every=2, save_final=True,
+                                                 stages=[{"steps": 4, "lr": 1e-3}]))
+    train(config)
+    with pytest.raises(CheckpointError, match="--resume"):
+        train(config)
+    with pytest.raises(CheckpointError, match="already complete"):
+        train(config, resume=True)
+
+
+def test_freeze_clash_is_reported(tiny_data, tmp_path, make_train_config, make_pipeline):
+    pipeline = make_pipeline()
+    pipeline["multimodal"]["freeze"] = ["projector"]
+    config = load_train_config(make_train_config(tiny_data, tmp_path / "run", pipeline=pipeline,
+                                                 stages=[{"steps": 2, "lr": 1e-3, "train": ["projector"]}]))
+    with pytest.raises(ConfigError, match="multimodal.freeze"):
+        train(config)
