@@ -32,6 +32,7 @@ QUESTIONS = {
     "count": ("How many shapes are there?", "How many shapes are in the image?"),
 }
 HELD_OUT_SEED = 1_000_000  # test seeds start here; training seeds stay below it
+DEMO_SEEDS = (2_000_001, 2_000_002)  # the clips shipped in examples/media (never trained on)
 IMAGE_SEED_OFFSET = 500_000  # images of a split use seeds offset from its clips
 
 
@@ -109,7 +110,8 @@ def make_image(seed: int) -> Item:
     while len(placed) < count:
         radius = rng.uniform(6, 10)
         cx, cy = rng.uniform(radius + 1, SIZE - radius - 1, size=2)
-        if all(np.hypot(cx - x, cy - y) > radius + r + 3 for x, y, r in placed):
+        # squares and triangles reach radius * sqrt(2) from their centre: keep those circles 2 px apart
+        if all(np.hypot(cx - x, cy - y) > 1.42 * (radius + r) + 2 for x, y, r in placed):
             shape, colour = str(rng.choice(SHAPES)), str(rng.choice(list(COLOURS)))
             frame = _draw(frame, shape, colour, cx, cy, radius)
             placed.append((cx, cy, radius))
@@ -175,6 +177,16 @@ def write_split(out: Path, split: str, clips: int, images: int, first_seed: int,
     return manifest
 
 
+def write_demo_media(out: Path) -> list[Path]:
+    """The README's clips: ``shapes-<n>.mp4`` from DEMO_SEEDS; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number, seed in enumerate(DEMO_SEEDS, start=1):
+        paths.append(out / f"shapes-{number}.mp4")
+        write_video(make_clip(seed).frames, paths[-1])
+    return paths
+
+
 def vocabulary() -> list[str]:
     """Every word the task's prompts and answers use (for the tokenizer)."""
     words = {"USER", "ASSISTANT", ":", "?", *SHAPES, *COLOURS, *DIRECTIONS, "1", "2", "3"}
@@ -187,11 +199,16 @@ def vocabulary() -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--demo", action="store_true", help="write only the README clips (examples/media) to --out")
     parser.add_argument("--train-clips", type=int, default=2400)
     parser.add_argument("--train-images", type=int, default=1200)
     parser.add_argument("--test-clips", type=int, default=150, help="held-out clips (one question each)")
     parser.add_argument("--test-images", type=int, default=50, help="held-out images (counting)")
     args = parser.parse_args(argv)
+    if args.demo:
+        for path, seed in zip(write_demo_media(args.out), DEMO_SEEDS):
+            print(path, make_clip(seed).answers)
+        return
     write_split(args.out, "train", args.train_clips, args.train_images, first_seed=0)
     write_split(args.out, "test", args.test_clips, args.test_images, first_seed=HELD_OUT_SEED, one_question=True)
     print(f"wrote {args.out}/train.jsonl and {args.out}/test.jsonl")

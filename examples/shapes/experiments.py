@@ -1,0 +1,71 @@
+"""Backbone swaps on the shapes recipe: each variant is one config line changed from
+examples/shapes/train.yaml; prints a markdown table of held-out accuracy and training time.
+
+    python examples/shapes/experiments.py --steps 600 --out build/shapes/experiments
+
+``--steps`` shortens every run to the same budget (the table says which), so the rows compare.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from evaluate import accuracy, table  # noqa: E402
+
+#: name -> the one pipeline override that makes the variant (None: the recipe as is).
+VARIANTS = {
+    "baseline (llama, mlp2x_gelu, 8 frames)": None,
+    "(a) mistral decoder": "language_model.name=mistral",
+    "(b) pooled 2x2 projector": "projector.name=pooled_mlp2x_gelu",
+    "(c) 4 frames": "frame_sampler.num_frames=4",
+}
+
+
+def run_variant(name: str, override: str | None, steps: int | None, out: Path, test_manifest: str) -> dict:
+    from mmplug.core.training import load_train_config, train
+
+    data = yaml.safe_load((HERE / "train.yaml").read_text(encoding="utf-8"))
+    if steps:
+        data["stages"][0]["steps"] = steps
+        data["stages"][0]["warmup_steps"] = min(data["stages"][0]["warmup_steps"], steps // 10)
+    slug = name.split(" ")[0].strip("()")
+    data.update(output_dir=str(out / slug), save_every=0, save_final=False)
+    overrides = [f"pipeline.{override}"] if override else None
+    config = load_train_config(data, overrides)
+    started = time.perf_counter()
+    result = train(config)
+    scores = accuracy(result.pipeline, test_manifest)
+    return {"accuracy": scores, "train_s": result.train_seconds, "total_s": time.perf_counter() - started,
+            "steps": result.steps, "last_loss": result.last_loss, "override": override}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=None, help="steps per run (default: the recipe's)")
+    parser.add_argument("--out", type=Path, default=Path("build/shapes/experiments"))
+    parser.add_argument("--test", default="build/shapes/data/test.jsonl")
+    parser.add_argument("--only", nargs="*", help="run only variants whose name contains one of these")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results_file = args.out / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    for name, override in VARIANTS.items():
+        if args.only and not any(word in name for word in args.only):
+            continue
+        results[name] = run_variant(name, override, args.steps, args.out, args.test)
+        results_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    extra = {name: {"change": f"`{r['override']}`" if r["override"] else "-", "steps": str(r["steps"]),
+                    "train time": f"{r['train_s'] / 60:.1f} min", "final loss": f"{r['last_loss']:.3f}"}
+             for name, r in results.items()}
+    print(table({name: r["accuracy"] for name, r in results.items()}, extra))
+
+
+if __name__ == "__main__":
+    main()
