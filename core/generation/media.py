@@ -48,14 +48,11 @@ def load_video(item: Any, decoder: Any, sampler: Any, image_processor: Any = Non
     if decoder is None or sampler is None:
         raise ProcessorError(f"{describe_source(item)}: decoding videos needs 'video_decoder' and "
                              "'frame_sampler' sections in the pipeline config (or pass decoded frames)")
-    info = decoder.probe(item)
-    size = image_processor.decode_size(info.height, info.width) if image_processor is not None else None
 
-    def peek(indices, peek_size=None):
-        return decoder.read(item, list(indices), size=peek_size).frames
+    def decode_size(info: Any) -> tuple[int, int] | None:
+        return image_processor.decode_size(info.height, info.width) if image_processor is not None else None
 
-    indices = sampler.select(info, peek)
-    return decoder.read(item, list(indices), size=size).frames
+    return decoder.read_sampled(item, sampler, size=decode_size)[1].frames
 
 
 def _as_frames(item: Any) -> np.ndarray:

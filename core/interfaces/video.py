@@ -19,9 +19,11 @@ MediaSource = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
 class VideoInfo:
     """What ``probe`` learns about a video without decoding it.
 
-    ``width``/``height`` are the display size (after rotation). ``frame_count_source``
-    says how ``num_frames`` was found: "metadata", "duration", "counted" (packets
-    counted, nothing decoded) or "image" (a still image is a one-frame video).
+    ``width``/``height`` are the display size (after rotation). ``rotation`` follows
+    FFmpeg's display-matrix convention: degrees counter-clockwise, one of -90, 0, 90, 180
+    (-90 is a phone held upright). ``frame_count_source`` says how ``num_frames`` was
+    found: "metadata", "duration", "counted" (packets counted, nothing decoded) or
+    "image" (a still image is a one-frame video, with ``fps`` and ``duration`` 0).
     """
 
     num_frames: int
@@ -66,6 +68,20 @@ class VideoDecoder(ABC):
         """The frames at ``indices`` (any order, repeats allowed), bit-exact with a plain
         sequential decode. ``size=(height, width)`` scales during colour conversion."""
 
+    def read_sampled(self, source: MediaSource, sampler: "FrameSampler", *, size: "SizeRule" = None
+                     ) -> "tuple[VideoInfo, DecodedFrames]":
+        """probe + the sampler's choice (``select``, which may peek at frames) + read.
+
+        ``size`` is a (height, width), None, or a function of the VideoInfo giving either.
+        Decoders may override this to open the file once; results must be the same."""
+        info = self.probe(source)
+
+        def peek(indices: Sequence[int], peek_size: tuple[int, int] | None = None) -> "np.ndarray":
+            return self.read(source, indices, size=peek_size).frames
+
+        indices = sampler.select(info, peek)
+        return info, self.read(source, indices, size=size(info) if callable(size) else size)
+
 
 class FrameSampler(ABC):
     """Chooses which frames of a video to read.
@@ -89,3 +105,5 @@ class FrameSampler(ABC):
 
 #: ``peek(indices, size=(h, w)) -> uint8 (T,h,w,3)``: a cheap look at some frames of the video.
 FramePeek = Callable[[Sequence[int], "tuple[int, int] | None"], "np.ndarray"]
+#: A read size: (height, width), None (as decoded), or a function of the VideoInfo giving either.
+SizeRule = Union["tuple[int, int]", None, Callable[[VideoInfo], "tuple[int, int] | None"]]

@@ -10,25 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence, Union
 
 from mmplug.core.errors import MediaError
-from mmplug.core.interfaces.video import DecodedFrames, FrameSampler, MediaSource, VideoDecoder
+from mmplug.core.interfaces.video import DecodedFrames, FrameSampler, MediaSource, SizeRule, VideoDecoder
 
 #: One item of a batch: the frames, or the reason they could not be read.
 VideoResult = Union[DecodedFrames, MediaError]
 
 
-def read_video(
-    source: MediaSource, decoder: VideoDecoder, sampler: FrameSampler, *, size: tuple[int, int] | None = None
-) -> DecodedFrames:
-    """Probe ``source``, sample frame indices, read them: uint8 (T,H,W,3). Raises MediaError.
-
-    A decoder with ``read_sampled(source, sampler, size=...) -> (info, frames)`` does all
-    three at once (one file open instead of several).
-    """
-    fused = getattr(decoder, "read_sampled", None)
-    if fused is not None:
-        return fused(source, sampler, size=size)[1]
-    info = decoder.probe(source)
-    return decoder.read(source, sampler.indices(info), size=size)
+def read_video(source: MediaSource, decoder: VideoDecoder, sampler: FrameSampler, *, size: SizeRule = None
+               ) -> DecodedFrames:
+    """Probe ``source``, sample frame indices, read them: uint8 (T,H,W,3). Raises MediaError."""
+    return decoder.read_sampled(source, sampler, size=size)[1]
 
 
 def read_videos(

@@ -22,7 +22,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from mmplug.core.interfaces.video import DecodedFrames, VideoDecoder, VideoInfo
+from mmplug.core.interfaces.video import DecodedFrames, FrameSampler, VideoDecoder, VideoInfo
 from mmplug.core.media.geometry import coded_size, normalise_rotation, rotate
 from mmplug.core.media.guard import media_errors
 from mmplug.core.media.sniff import ANIMATED, OTHER, STILL, sniff
@@ -83,15 +83,17 @@ class PyAVDecoder(VideoDecoder):
             return read_still(src, wanted, size, self.backend, self.interpolation)
         return self._read_frames(src, self.index(src), wanted, size, kind)
 
-    def read_sampled(self, source: Any, sampler: Any, *, size: tuple[int, int] | None = None
-                     ) -> tuple[VideoInfo, DecodedFrames]:
+    def read_sampled(self, source: Any, sampler: Any, *, size: Any = None) -> tuple[VideoInfo, DecodedFrames]:
         """``probe`` + ``sampler.indices`` + ``read`` with the file opened once: same results,
-        less overhead for short clips. Returns (info, frames)."""
+        less overhead for short clips. Returns (info, frames). Content-aware samplers (which
+        override ``select``) take the interface's general path."""
+        if type(sampler).select is not FrameSampler.select:
+            return super().read_sampled(source, sampler, size=size)
         src = as_source(source, self.backend)
         kind = sniff(src.head())
         if kind != OTHER or self.seek == "never":
             info = self.probe(src)
-            return info, self.read(src, sampler.indices(info), size=size)
+            return info, self.read(src, sampler.indices(info), size=size(info) if callable(size) else size)
         with open_video(src, self.backend) as (container, stream):
             index = self._cached(src.key)
             if index is None:
@@ -101,6 +103,7 @@ class PyAVDecoder(VideoDecoder):
                 index = index if index is not None else self.index(src)  # the table did not check out
                 self._store(src.key, index)
             info = describe(src, container, stream, self.count, lambda: index, self.backend)
+            size = size(info) if callable(size) else size
             wanted = self._check_indices(src, sampler.indices(info), size)
             seen: dict = {}
             frames = self._read_frames(src, index, wanted, size, kind, (container, stream), seen)
