@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from mmplug.core.errors import ConfigError, ConfigIssue
 from mmplug.core.progress import progress
-from mmplug.core.training.manifest import Sample, _text
+from mmplug.core.training.manifest import Sample, message_text
 
 
 @dataclass
@@ -35,7 +35,7 @@ def _question(sample: Sample) -> str:
         raise ConfigError([ConfigIssue(f"line {sample.line}", "evaluation takes single-turn samples (one user "
                                                               f"question, then the answer); found {len(users)} "
                                                               "user turns")])
-    return _text(users[0]["content"])
+    return message_text(users[0]["content"])
 
 
 def evaluate(pipeline: Any, samples: Sequence[Sample], *, batch_size: int = 8, max_new_tokens: int = 4,

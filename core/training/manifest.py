@@ -30,14 +30,15 @@ class Sample:
 
     def answer(self) -> str:
         """The text of the last assistant turn (the expected answer in evaluation)."""
-        return _text(self.conversations[-1]["content"])
+        return message_text(self.conversations[-1]["content"])
 
     def question_turns(self) -> list[dict[str, Any]]:
         """The turns before the last assistant turn."""
         return list(self.conversations[:-1])
 
 
-def _text(content: Any) -> str:
+def message_text(content: Any) -> str:
+    """The text of a turn's content (a string, or the text parts of a list)."""
     if isinstance(content, str):
         return content
     return "".join(part.get("text", "") for part in content if isinstance(part, dict))
@@ -62,7 +63,7 @@ def _parse(record: Any, base: Path) -> Sample:
     for index, turn in enumerate(turns):
         if not isinstance(turn, dict) or turn.get("role") not in ROLES or "content" not in turn:
             raise ValueError(f"conversations[{index}] must be {{'role': one of {list(ROLES)}, 'content': ...}}")
-    if turns[-1]["role"] != "assistant" or not _text(turns[-1]["content"]).strip():
+    if turns[-1]["role"] != "assistant" or not message_text(turns[-1]["content"]).strip():
         raise ValueError("the last turn must be a non-empty assistant answer (it is what the model learns)")
     images = _paths(record["image"], base) if "image" in record else ()
     videos = _paths(record["video"], base) if "video" in record else ()

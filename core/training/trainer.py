@@ -6,6 +6,7 @@ accumulation and clipping, metrics JSONL, checkpoints and resume.
 """
 from __future__ import annotations
 
+import copy
 import random
 import time
 from dataclasses import dataclass
@@ -96,6 +97,35 @@ class Trainer:
             load_model_weights(pipe.model, Path(self.config.init_from))
         return pipe
 
+    def _start(self, model: torch.nn.Module, resume: bool) -> tuple[TrainingState, Any]:
+        """Where to start: step 0, or the newest checkpoint (weights loaded) when resuming."""
+        checkpoints = list_checkpoints(self.output_dir)
+        if checkpoints and not resume:
+            raise CheckpointError(f"{self.output_dir} already holds {checkpoints[-1].name}; pass --resume "
+                                  "(resume=True) to continue it, or choose another output_dir")
+        if not checkpoints:
+            return TrainingState(), None
+        state, meta, tensors = read_state(checkpoints[-1])
+        if state.step >= self.config.total_steps:
+            raise CheckpointError(f"{checkpoints[-1]} is at step {state.step}: the run of {self.config.total_steps} "
+                                  "steps is already complete (raise the stages' steps to train further)")
+        load_model_weights(model, checkpoints[-1])
+        return state, (meta, tensors, checkpoints[-1])
+
+    def _step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches: list[Any]) -> tuple[float, float]:
+        """One optimizer step over ``batches`` (gradient accumulation); returns (loss, grad norm)."""
+        loss_value = 0.0
+        for batch in batches:
+            loss = model(**batch.to(self.config.device)).loss / len(batches)
+            loss.backward()
+            loss_value += float(loss.detach())
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        limit = self.config.max_grad_norm or float("inf")
+        norm = float(torch.nn.utils.clip_grad_norm_(params, limit))
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return loss_value, norm
+
     def run(self, *, resume: bool = False) -> TrainResult:
         cfg = self.config
         if cfg.threads:
@@ -106,23 +136,12 @@ class Trainer:
         samples = read_manifest(cfg.train_manifest)
         media = MediaCache(pipe)
         media.preload(samples)
-        state, saved = TrainingState(), None
-        checkpoints = list_checkpoints(self.output_dir)
-        if resume and checkpoints:
-            load_model_weights(model, checkpoints[-1])
-            state, meta, tensors = read_state(checkpoints[-1])
-            saved = (meta, tensors, checkpoints[-1])
-        elif not resume and checkpoints:
-            raise CheckpointError(f"{self.output_dir} already holds {checkpoints[-1].name}; pass --resume "
-                                  "(resume=True) to continue it, or choose another output_dir")
-        if state.step >= cfg.total_steps:
-            raise CheckpointError(f"{checkpoints[-1]} is at step {state.step}: the run of {cfg.total_steps} steps is "
-                                  "already complete (raise the stages' steps to train further)")
+        state, saved = self._start(model, resume)
         order = DataOrder(len(samples), cfg.seed, state.epoch, state.position)
         log = MetricsLog(self.output_dir / "metrics.jsonl", resume_step=state.step if saved else None)
         frozen = list(pipe.config.config.multimodal.freeze)
         model.train()
-        stage_index, optimizer, loss_value, started = None, None, None, time.perf_counter()
+        stage_index, optimizer, loss, started = None, None, None, time.perf_counter()
         for step in progress(range(state.step, cfg.total_steps), total=cfg.total_steps - state.step,
                              description="train"):
             index, inner = cfg.stage_at(step)
@@ -130,8 +149,9 @@ class Trainer:
             if index != stage_index:
                 stage_index = index
                 optimizer = make_optimizer(set_trainable(model, stage, frozen), stage)
-                if saved is not None:
-                    restore_optimizer(optimizer, saved[0], saved[1], saved[2])
+                if saved is not None:  # the saved moments belong to the stage of the step before
+                    if cfg.stage_at(state.step - 1)[0] == index:
+                        restore_optimizer(optimizer, saved[0], saved[1], saved[2])
                     restore_rng(saved[0], saved[1])
                     saved = None
             scale = warmup_cosine(inner, total_steps=stage.steps, warmup_steps=stage.warmup_steps,
@@ -139,20 +159,13 @@ class Trainer:
             for group in optimizer.param_groups:
                 group["lr"] = stage.lr * scale
             tick = time.perf_counter()
-            loss_value = 0.0
-            for _ in range(cfg.grad_accum_steps):
-                batch = training_batch(pipe.processor, media, [samples[i] for i in order.take(cfg.batch_size)])
-                loss = model(**batch.to(cfg.device)).loss / cfg.grad_accum_steps
-                loss.backward()
-                loss_value += float(loss.detach())
-            params = [p for g in optimizer.param_groups for p in g["params"]]
-            norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm if cfg.max_grad_norm else float("inf"))
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            batches = [training_batch(pipe.processor, media, [samples[i] for i in order.take(cfg.batch_size)])
+                       for _ in range(cfg.grad_accum_steps)]
+            loss, norm = self._step(model, optimizer, batches)
             state = TrainingState(step + 1, order.epoch, order.position)
             if state.step % cfg.log_every == 0 or state.step == cfg.total_steps:
-                log.write({"step": state.step, "stage": stage.name, "loss": loss_value, "lr": stage.lr * scale,
-                           "grad_norm": float(norm), "epoch": order.epoch,
+                log.write({"step": state.step, "stage": stage.name, "loss": loss, "lr": stage.lr * scale,
+                           "grad_norm": norm, "epoch": order.epoch,
                            "samples_per_s": cfg.batch_size * cfg.grad_accum_steps / (time.perf_counter() - tick),
                            "elapsed_s": time.perf_counter() - started})
             if cfg.save_every and state.step % cfg.save_every == 0 and state.step < cfg.total_steps:
@@ -163,7 +176,7 @@ class Trainer:
         if cfg.save_final:
             save_checkpoint(pipe, optimizer, state, self.output_dir, keep=cfg.keep_checkpoints)
             final = save_final(pipe, self.output_dir / "final", cfg.final_dtype)
-        return TrainResult(pipe, state.step, loss_value, seconds, final)
+        return TrainResult(pipe, state.step, loss, seconds, final)
 
 
 def save_final(pipe: Any, directory: Path, dtype: str) -> Path:
@@ -173,14 +186,8 @@ def save_final(pipe: Any, directory: Path, dtype: str) -> Path:
         return pipe.save_pretrained(directory)
     from mmplug.core.pipeline import Pipeline
 
-    copy = Pipeline(copy_module(pipe.model).to(target), pipe.processor, pipe.config, source=pipe.source)
-    return copy.save_pretrained(directory)
-
-
-def copy_module(model: torch.nn.Module) -> torch.nn.Module:
-    import copy
-
-    return copy.deepcopy(model)
+    cast = Pipeline(copy.deepcopy(pipe.model).to(target), pipe.processor, pipe.config, source=pipe.source)
+    return cast.save_pretrained(directory)
 
 
 def train(config: TrainConfig, *, resume: bool = False, registry: Any = None) -> TrainResult:

@@ -92,3 +92,19 @@ def test_freeze_clash_is_reported(tiny_data, tmp_path, make_train_config, make_p
                                                  stages=[{"steps": 2, "lr": 1e-3, "train": ["projector"]}]))
     with pytest.raises(ConfigError, match="multimodal.freeze"):
         train(config)
+
+
+def test_resume_at_a_stage_boundary_starts_the_next_stage_fresh(tiny_data, tmp_path, make_train_config):
+    stages = [{"name": "a", "steps": 2, "lr": 3e-3}, {"name": "b", "steps": 3, "lr": 1e-3, "train": ["projector"]}]
+    reference = train(load_train_config(make_train_config(tiny_data, tmp_path / "ref", stages=stages)))
+    config = load_train_config(make_train_config(tiny_data, tmp_path / "run", save_every=2, stages=stages))
+    train(config)  # leaves checkpoint-000002 (the end of stage a) and checkpoint-000004; final not saved
+    import shutil
+
+    shutil.rmtree(tmp_path / "run" / "checkpoint-000004")
+    resumed = train(config, resume=True)
+    expected = read_metrics(tmp_path / "ref" / "metrics.jsonl")
+    curve = read_metrics(tmp_path / "run" / "metrics.jsonl")
+    assert [r["step"] for r in curve] == [1, 2, 3, 4, 5]
+    assert [r["loss"] for r in curve] == pytest.approx([r["loss"] for r in expected], rel=1e-4, abs=1e-5)
+    assert resumed.last_loss == pytest.approx(reference.last_loss, rel=1e-4)
