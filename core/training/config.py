@@ -55,6 +55,9 @@ class TrainConfig(PluginOptions):
     pipeline: str | dict[str, Any] = Field(description="Pipeline config: a file, a preset name or a mapping.")
     init_from: Path | None = Field(default=None, description="Start from this checkpoint directory's weights "
                                                             "instead of a random initialisation.")
+    init_std: float | None = Field(default=None, gt=0, description=(
+        "Re-initialise every Linear/Conv/Embedding weight from N(0, init_std) with zero biases before "
+        "training from scratch (e.g. 0.02, as GPT-2); null keeps the parts' own initialisation."))
     train_manifest: Path = Field(description="JSONL manifest: one {video|image, conversations} per line.")
     output_dir: Path
     seed: int = 0

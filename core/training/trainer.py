@@ -54,6 +54,18 @@ def load_model_weights(model: torch.nn.Module, directory: Path) -> None:
     load_weights(model, directory, allow_unused=unused, device=str(next(model.parameters()).device))
 
 
+@torch.no_grad()
+def reinitialise(model: torch.nn.Module, std: float) -> None:
+    """Weights of Linear, Conv and Embedding modules from N(0, std), their biases to zero; other
+    parameters (norms, learned tokens) keep their initialisation."""
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Embedding)):
+            module.weight.normal_(0.0, std)
+            bias = getattr(module, "bias", None)
+            if bias is not None:
+                bias.zero_()
+
+
 def set_trainable(model: torch.nn.Module, stage: StageConfig, frozen: list[str]) -> list[torch.nn.Parameter]:
     """requires_grad on the stage's parts only; returns the trainable parameters."""
     clash = sorted(set(stage.train) & set(frozen))
@@ -93,6 +105,8 @@ class Trainer:
         if pipe.processor is None:
             raise ConfigError([ConfigIssue("pipeline.tokenizer", "training needs a processor: add tokenizer, "
                                                                  "chat_template and image_processor sections")])
+        if self.config.init_std is not None:
+            reinitialise(pipe.model, self.config.init_std)
         if self.config.init_from is not None:
             load_model_weights(pipe.model, Path(self.config.init_from))
         return pipe

@@ -46,25 +46,35 @@ def run_variant(name: str, override: str | None, steps: int | None, out: Path, t
             "steps": result.steps, "last_loss": result.last_loss, "override": override}
 
 
+def report(results: dict) -> str:
+    extra = {name: {"change": f"`{r['override']}`" if r["override"] else "-", "steps": str(r["steps"]),
+                    "train time": f"{r['train_s'] / 60:.1f} min", "final loss": f"{r['last_loss']:.3f}"}
+             for name, r in results.items()}
+    return table({name: r["accuracy"] for name, r in results.items()}, extra)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=None, help="steps per run (default: the recipe's)")
     parser.add_argument("--out", type=Path, default=Path("build/shapes/experiments"))
     parser.add_argument("--test", default="build/shapes/data/test.jsonl")
     parser.add_argument("--only", nargs="*", help="run only variants whose name contains one of these")
+    parser.add_argument("--merge", nargs="*", type=Path, default=[],
+                        help="also report results.json of these earlier --out folders (runs in parallel)")
+    parser.add_argument("--report-only", action="store_true", help="print the table, train nothing")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results_file = args.out / "results.json"
     results = json.loads(results_file.read_text()) if results_file.is_file() else {}
     for name, override in VARIANTS.items():
-        if args.only and not any(word in name for word in args.only):
+        if args.report_only or (args.only and not any(word in name for word in args.only)):
             continue
         results[name] = run_variant(name, override, args.steps, args.out, args.test)
         results_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    extra = {name: {"change": f"`{r['override']}`" if r["override"] else "-", "steps": str(r["steps"]),
-                    "train time": f"{r['train_s'] / 60:.1f} min", "final loss": f"{r['last_loss']:.3f}"}
-             for name, r in results.items()}
-    print(table({name: r["accuracy"] for name, r in results.items()}, extra))
+    for folder in args.merge:
+        results.update(json.loads((folder / "results.json").read_text()))
+    ordered = {name: results[name] for name in VARIANTS if name in results}
+    print(report(ordered))
 
 
 if __name__ == "__main__":

@@ -108,3 +108,18 @@ def test_resume_at_a_stage_boundary_starts_the_next_stage_fresh(tiny_data, tmp_p
     assert [r["step"] for r in curve] == [1, 2, 3, 4, 5]
     assert [r["loss"] for r in curve] == pytest.approx([r["loss"] for r in expected], rel=1e-4, abs=1e-5)
     assert resumed.last_loss == pytest.approx(reference.last_loss, rel=1e-4)
+
+
+def test_init_std_reinitialises_weights_but_not_norms(make_pipeline):
+    from mmplug.core.pipeline import Pipeline
+    from mmplug.core.training.trainer import reinitialise
+
+    model = Pipeline.from_config(make_pipeline(**{"language_model.hidden_size": 64})).model
+    norms = {n: p.clone() for n, p in model.named_parameters() if "norm" in n}
+    reinitialise(model, 0.02)
+    for name, module in model.named_modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)) and module.weight.numel() >= 1000:
+            assert module.weight.std().item() == pytest.approx(0.02, rel=0.15), name
+        if isinstance(module, torch.nn.Linear) and module.bias is not None:
+            assert not module.bias.any(), name
+    assert all(torch.equal(p, norms[n]) for n, p in model.named_parameters() if n in norms)
