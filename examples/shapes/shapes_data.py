@@ -152,11 +152,28 @@ def manifest_lines(item: Item, media: str, rng: np.random.Generator, tasks: list
     return lines
 
 
+def group_turns(lines: list[dict], seed: int) -> list[dict]:
+    """One line per media item holding all its questions as a multi-turn chat, in a seeded random
+    order (each clip is encoded once per step for three answers instead of one)."""
+    rng = np.random.default_rng([seed, 4])
+    groups: dict[str, list[dict]] = {}
+    for line in lines:
+        groups.setdefault(line.get("video") or line["image"], []).append(line)
+    out = []
+    for media, group in groups.items():
+        order = [group[i] for i in rng.permutation(len(group))]
+        key = "video" if "video" in group[0] else "image"
+        out.append({key: media, "conversations": [turn for line in order for turn in line["conversations"]],
+                    "task": "+".join(line["task"] for line in order), "seed": group[0]["seed"]})
+    return out
+
+
 def write_split(out: Path, split: str, clips: int, images: int, first_seed: int,
-                one_question: bool = False) -> Path:
+                one_question: bool = False, multi_turn: bool = False) -> Path:
     """Write ``clips`` videos and ``images`` stills of a split plus ``<split>.jsonl``; returns the manifest.
 
     ``one_question``: ask one question per item, cycling through the tasks (balanced test sets).
+    ``multi_turn``: one line per item with all its questions (see :func:`group_turns`).
     """
     (out / split).mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([first_seed, 3])
@@ -172,6 +189,8 @@ def write_split(out: Path, split: str, clips: int, images: int, first_seed: int,
         name = f"{split}/i{item.seed:07d}.png"
         Image.fromarray(item.frames[0]).save(out / name)
         lines += manifest_lines(item, name, rng, ["count"] if one_question else None)
+    if multi_turn:
+        lines = group_turns(lines, first_seed)
     manifest = out / f"{split}.jsonl"
     manifest.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     return manifest
@@ -202,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo", action="store_true", help="write only the README clips (examples/media) to --out")
     parser.add_argument("--train-clips", type=int, default=2400)
     parser.add_argument("--train-images", type=int, default=1200)
+    parser.add_argument("--multi-turn", action="store_true", help="training items as multi-turn chats")
     parser.add_argument("--test-clips", type=int, default=150, help="held-out clips (one question each)")
     parser.add_argument("--test-images", type=int, default=50, help="held-out images (counting)")
     args = parser.parse_args(argv)
@@ -209,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         for path, seed in zip(write_demo_media(args.out), DEMO_SEEDS):
             print(path, make_clip(seed).answers)
         return
-    write_split(args.out, "train", args.train_clips, args.train_images, first_seed=0)
+    write_split(args.out, "train", args.train_clips, args.train_images, first_seed=0, multi_turn=args.multi_turn)
     write_split(args.out, "test", args.test_clips, args.test_images, first_seed=HELD_OUT_SEED, one_question=True)
     print(f"wrote {args.out}/train.jsonl and {args.out}/test.jsonl")
 

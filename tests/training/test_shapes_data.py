@@ -93,3 +93,20 @@ def test_clips_survive_h264(shapes, tmp_path):
     frames = decoder.read(tmp_path / "c.mp4", list(range(info.num_frames))).frames
     assert frames.shape == item.frames.shape
     assert np.abs(frames.astype(int) - item.frames.astype(int)).mean() < 6
+
+
+def test_multi_turn_lines_hold_every_question_of_an_item(shapes, tmp_path):
+    from mmplug.core.training import read_manifest
+
+    single = shapes.write_split(tmp_path / "one", "train", clips=3, images=2, first_seed=0)
+    multi = shapes.write_split(tmp_path / "many", "train", clips=3, images=2, first_seed=0, multi_turn=True)
+    by_media = {}
+    for sample in read_manifest(single):
+        by_media.setdefault((sample.videos + sample.images)[0].name, set()).add(
+            tuple(t["content"] for t in sample.conversations))
+    samples = read_manifest(multi)
+    assert len(samples) == 5
+    for sample in samples:
+        turns = [t["content"] for t in sample.conversations]
+        pairs = {tuple(turns[i:i + 2]) for i in range(0, len(turns), 2)}
+        assert pairs == by_media[(sample.videos + sample.images)[0].name]
