@@ -61,11 +61,13 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def run_side(side: str, weights: str, new_tokens: int, repeats: int) -> dict:
+def run_side(side: str, weights: str, new_tokens: int, repeats: int, threads: int | None) -> dict:
     """Time one implementation: generate(1) for TTFT, generate(N) for decode."""
     import torch
     from safetensors.torch import load_file
 
+    if threads:
+        torch.set_num_threads(threads)
     torch.set_grad_enabled(False)
     ids, pixels = inputs()
     state = load_file(weights)
@@ -123,11 +125,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="torch threads on both sides (default: torch's choice)")
     parser.add_argument("--side", help=argparse.SUPPRESS)
     parser.add_argument("--weights", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(run_side(args.side, args.weights, args.new_tokens, args.repeats)))
+        print(json.dumps(run_side(args.side, args.weights, args.new_tokens, args.repeats, args.threads)))
         return
 
     import torch
@@ -140,14 +143,17 @@ def main() -> None:
         results = {}
         for side in ("transformers", "mmplug"):
             out = subprocess.run([sys.executable, __file__, "--side", side, "--weights", weights,
-                                  "--new-tokens", str(args.new_tokens), "--repeats", str(args.repeats)],
+                                  "--new-tokens", str(args.new_tokens), "--repeats", str(args.repeats)]
+                                 + (["--threads", str(args.threads)] if args.threads else []),
                                  capture_output=True, text=True, check=True)
             results[side] = json.loads(out.stdout.strip().splitlines()[-1])
+    if args.threads:
+        torch.set_num_threads(args.threads)
     bandwidth = measure_bandwidth()
     ours, ref = results["mmplug"], results["transformers"]
     floor = ours["decode_weight_bytes"] / bandwidth
     print(f"prompt: 1 video x {FRAMES} frames ({FRAMES * 257} tokens) + {PROMPT_TOKENS} text tokens; "
-          f"{args.new_tokens} new tokens, median of {args.repeats}, fp32, {torch.get_num_threads()} threads")
+          f"{args.new_tokens} new tokens, median of {args.repeats}, fp32, {torch.get_num_threads()} thread(s)")
     print(f"{'':24}{'transformers':>14}{'mmplug':>12}{'ratio':>9}  target")
     print(f"{'time to first token (s)':24}{ref['ttft_s']:14.3f}{ours['ttft_s']:12.3f}"
           f"{ours['ttft_s'] / ref['ttft_s']:9.2f}  <= 1.00")
