@@ -13,7 +13,7 @@ from typing import Sequence
 from mmplug.core.errors import MmplugError
 
 #: Command modules in mmplug.core.cli, in the order ``--help`` lists them.
-COMMANDS = ("ask", "chat", "plugins", "validate", "schema", "probe", "convert", "doctor")
+COMMANDS = ("ask", "chat", "train", "plugins", "validate", "schema", "probe", "convert", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
