@@ -21,7 +21,7 @@ def train(config: TrainConfig, *, resume: bool = False, registry: Any = None) ->
 
 
 def evaluate(pipeline: Any, samples: Any, **options: Any) -> Any:
-    """Exact-match accuracy of ``pipeline`` on manifest samples; see :mod:`.evaluate`."""
-    from mmplug.core.training.evaluate import evaluate as run
+    """Exact-match accuracy of ``pipeline`` on manifest samples; see :mod:`.evaluation`."""
+    from mmplug.core.training.evaluation import evaluate as run
 
     return run(pipeline, samples, **options)
