@@ -44,10 +44,12 @@ def evaluate(pipeline: Any, samples: Sequence[Sample], *, batch_size: int = 8, m
     report = EvalReport()
     batches = [samples[i:i + batch_size] for i in range(0, len(samples), batch_size)]
     for batch in progress(batches, description="evaluate"):
-        outputs = pipeline.generate([_question(s) for s in batch],
-                                    images=[[str(p) for p in s.images] or None for s in batch],
-                                    videos=[[str(p) for p in s.videos] or None for s in batch],
-                                    max_new_tokens=max_new_tokens)
+        images = [[str(p) for p in s.images] or None for s in batch]
+        videos = [[str(p) for p in s.videos] or None for s in batch]
+        if len(batch) == 1:  # generate() reads a one-prompt batch's media as that prompt's own list
+            images, videos = images[0], videos[0]
+        outputs = pipeline.generate([_question(s) for s in batch], images=images if any(images or []) else None,
+                                    videos=videos if any(videos or []) else None, max_new_tokens=max_new_tokens)
         for sample, output in zip(batch, outputs):
             task = str(sample.meta.get("task", "all"))
             predicted = normalise(output.text)
