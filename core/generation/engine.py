@@ -100,7 +100,11 @@ def generate_ids(
     stop_check: StopCheck | None = None,
 ) -> GenerationResult:
     """Generate up to ``config.max_new_tokens`` tokens for each row (see :func:`decode_steps`)."""
-    steps = decode_steps(model, inputs, config, eos_ids=eos_ids, pad_id=pad_id, stop_check=stop_check)
+    return run_to_end(decode_steps(model, inputs, config, eos_ids=eos_ids, pad_id=pad_id, stop_check=stop_check))
+
+
+def run_to_end(steps: Generator[Any, None, GenerationResult]) -> GenerationResult:
+    """Drive :func:`decode_steps` to the end and return its GenerationResult."""
     while True:
         try:
             next(steps)

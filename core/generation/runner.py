@@ -8,7 +8,7 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from mmplug.core.generation.config import GenerationConfig
-from mmplug.core.generation.engine import GenerationResult, decode_steps
+from mmplug.core.generation.engine import GenerationResult, decode_steps, run_to_end
 from mmplug.core.generation.requests import Request, build_requests, encode_requests
 
 
@@ -89,12 +89,8 @@ def generate(pipeline: Any, prompts: Sequence[str], images: Any, videos: Any, co
     timings: dict[str, Any] = {}
     requests, inputs = prepare(pipeline, prompts, images, videos, template, timings)
     stops = StopStrings(config.stop)
-    steps = _loop(pipeline, inputs, config, stops)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return _outputs(pipeline, requests, done.value, stops, timings, start)
+    result = run_to_end(_loop(pipeline, inputs, config, stops))
+    return _outputs(pipeline, requests, result, stops, timings, start)
 
 
 def stream(pipeline: Any, prompt: str, images: Any, videos: Any, config: GenerationConfig, *,
