@@ -16,6 +16,7 @@ from mmplug.core.errors import ProcessorError
 from mmplug.core.interfaces.language import LanguageModel, LanguageModelOutput
 from mmplug.core.model.activations import build_activation
 from mmplug.core.model.checkpointing import run_layer
+from mmplug.core.model.linear import RowSplitLinear
 from mmplug.plugins.language.options import LlamaOptions
 from mmplug.plugins.language.rope import RotaryEmbedding, apply_rotary
 
@@ -39,9 +40,9 @@ class GatedMlp(nn.Module):
 
     def __init__(self, o: LlamaOptions):
         super().__init__()
-        self.gate_proj = nn.Linear(o.hidden_size, o.intermediate_size, bias=o.mlp_bias)
-        self.up_proj = nn.Linear(o.hidden_size, o.intermediate_size, bias=o.mlp_bias)
-        self.down_proj = nn.Linear(o.intermediate_size, o.hidden_size, bias=o.mlp_bias)
+        self.gate_proj = RowSplitLinear(o.hidden_size, o.intermediate_size, bias=o.mlp_bias)
+        self.up_proj = RowSplitLinear(o.hidden_size, o.intermediate_size, bias=o.mlp_bias)
+        self.down_proj = RowSplitLinear(o.intermediate_size, o.hidden_size, bias=o.mlp_bias)
         self.act_fn = build_activation(o.hidden_act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -55,10 +56,10 @@ class SelfAttention(nn.Module):
         super().__init__()
         self.layer, self.backend, self.window = layer, backend, o.window
         self.head_dim = o.attention_head_dim
-        self.q_proj = nn.Linear(o.hidden_size, o.num_heads * self.head_dim, bias=o.attention_bias)
-        self.k_proj = nn.Linear(o.hidden_size, o.kv_heads * self.head_dim, bias=o.attention_bias)
-        self.v_proj = nn.Linear(o.hidden_size, o.kv_heads * self.head_dim, bias=o.attention_bias)
-        self.o_proj = nn.Linear(o.num_heads * self.head_dim, o.hidden_size, bias=o.attention_bias)
+        self.q_proj = RowSplitLinear(o.hidden_size, o.num_heads * self.head_dim, bias=o.attention_bias)
+        self.k_proj = RowSplitLinear(o.hidden_size, o.kv_heads * self.head_dim, bias=o.attention_bias)
+        self.v_proj = RowSplitLinear(o.hidden_size, o.kv_heads * self.head_dim, bias=o.attention_bias)
+        self.o_proj = RowSplitLinear(o.num_heads * self.head_dim, o.hidden_size, bias=o.attention_bias)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None,
                 cache: Any) -> torch.Tensor:
@@ -108,7 +109,7 @@ class Decoder(nn.Module, LanguageModel):
         self.embed_tokens = nn.Embedding(options.vocab_size, options.hidden_size)
         self.layers = nn.ModuleList(DecoderLayer(options, i, attention) for i in range(options.num_layers))
         self.norm = RMSNorm(options.hidden_size, options.rms_norm_eps)
-        self.lm_head = nn.Linear(options.hidden_size, options.vocab_size, bias=False)
+        self.lm_head = RowSplitLinear(options.hidden_size, options.vocab_size, bias=False)
         if options.tie_word_embeddings:
             self.lm_head.weight = self.embed_tokens.weight
 

@@ -45,6 +45,9 @@ CASES = {
     "window": dict(sq=7, skv=7, causal=True, window=3, padded=False),
     "padded_window_decode": dict(sq=3, skv=8, causal=True, window=4, padded=True),
     "padded": dict(sq=6, skv=6, causal=True, window=None, padded=True),
+    "single_query": dict(sq=1, skv=9, causal=True, window=None, padded=False),  # sdpa's decoding path
+    "single_query_wide_window": dict(sq=1, skv=5, causal=True, window=8, padded=False),
+    "single_query_window": dict(sq=1, skv=9, causal=True, window=4, padded=False),
 }
 
 
