@@ -18,7 +18,8 @@ StopCheck = Callable[[int, list[int]], bool]
 @dataclass
 class GenerationResult:
     """``token_ids[b]``: the new tokens of row b (EOS included when it ended the row);
-    ``finish_reasons[b]``: "eos", "stop" or "length"; ``timings``: prefill_s and per_token_s."""
+    ``finish_reasons[b]``: "eos", "stop" or "length"; ``timings``: vision_s (towers + projector),
+    prefill_s (the language model over the prompt) and per_token_s."""
 
     token_ids: list[list[int]]
     finish_reasons: list[str]
@@ -55,10 +56,12 @@ def decode_steps(
     cache = model.new_cache(input_ids.shape[1] + config.max_new_tokens)
 
     start = time.perf_counter()
-    out = model(input_ids, attention_mask=mask, position_ids=positions, cache=cache, logits_to_keep=1,
-                pixel_values_images=inputs.get("pixel_values_images"),
-                pixel_values_videos=inputs.get("pixel_values_videos"))
-    timings: dict[str, Any] = {"prefill_s": time.perf_counter() - start, "per_token_s": []}
+    embeds = model.embed_inputs(input_ids, pixel_values_images=inputs.get("pixel_values_images"),
+                                pixel_values_videos=inputs.get("pixel_values_videos")).embeds
+    vision_done = time.perf_counter()
+    out = model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions, cache=cache, logits_to_keep=1)
+    timings: dict[str, Any] = {"vision_s": vision_done - start, "prefill_s": time.perf_counter() - vision_done,
+                               "per_token_s": []}
 
     logits = out.logits[:, -1]
     seen = input_ids

@@ -14,8 +14,8 @@ from mmplug.core.generation.requests import Request, build_requests, encode_requ
 
 @dataclass
 class GenerationOutput:
-    """One answer. ``timings``: decode_s (media), preprocess_s, prefill_s (vision included),
-    per_token_s (list), total_s."""
+    """One answer. ``timings``: decode_s (media), preprocess_s, vision_s (towers + projector),
+    prefill_s (language model over the prompt), per_token_s (list), total_s."""
 
     text: str
     token_ids: list[int]

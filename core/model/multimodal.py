@@ -34,6 +34,15 @@ class MultimodalOutput:
     video_features: torch.Tensor | list[torch.Tensor] | None = None
 
 
+@dataclass
+class MediaEmbeddings:
+    """Input embeddings (B,S,D) with media merged in, and the projected features themselves."""
+
+    embeds: torch.Tensor
+    image_features: torch.Tensor | None = None
+    video_features: torch.Tensor | list[torch.Tensor] | None = None
+
+
 class MultimodalModel(nn.Module):
     """Vision tower(s), projector and language model joined by placeholder tokens."""
 
@@ -134,6 +143,26 @@ class MultimodalModel(nn.Module):
         return (embeds == token).all(dim=-1)
 
     # ------------------------------------------------------------------ forward
+    def embed_inputs(self, input_ids: torch.Tensor | None = None, *, inputs_embeds: torch.Tensor | None = None,
+                     pixel_values_images: torch.Tensor | None = None,
+                     pixel_values_videos: torch.Tensor | list[torch.Tensor] | None = None) -> MediaEmbeddings:
+        """Embeddings (B,S,D) of ``input_ids`` (or ``inputs_embeds`` as given) with the projected image /
+        video features written over their placeholders: the vision half of :meth:`forward`."""
+        embeds = self.language_model.embed(input_ids) if inputs_embeds is None else inputs_embeds
+        image_features = video_features = None
+        if pixel_values_images is not None:
+            image_features = self.image_features(pixel_values_images)
+            slots = self._placeholder_slots(input_ids, embeds, "image_token_id")
+            embeds = merge_features(embeds, slots, image_features, kind="image", token="<image>")
+        if pixel_values_videos is not None:
+            frames, lengths = self._video_frames(pixel_values_videos)
+            frame_features = self._frame_features(frames)
+            slots = self._placeholder_slots(input_ids, embeds, "video_token_id")
+            embeds = merge_features(embeds, slots, frame_features, kind="video frame", token="<video>")
+            chunks = [chunk.flatten(0, 1) for chunk in frame_features.split(lengths)]
+            video_features = torch.stack(chunks) if isinstance(pixel_values_videos, torch.Tensor) else chunks
+        return MediaEmbeddings(embeds, image_features, video_features)
+
     def forward(
         self,
         input_ids: torch.Tensor | None = None,
@@ -155,19 +184,9 @@ class MultimodalModel(nn.Module):
             raise ProcessorError("pass exactly one of input_ids or inputs_embeds")
         if labels is not None and not (isinstance(logits_to_keep, int) and logits_to_keep == 0):
             raise ProcessorError("labels need the logits of every position; leave logits_to_keep at 0")
-        embeds = self.language_model.embed(input_ids) if inputs_embeds is None else inputs_embeds
-        image_features = video_features = None
-        if pixel_values_images is not None:
-            image_features = self.image_features(pixel_values_images)
-            slots = self._placeholder_slots(input_ids, embeds, "image_token_id")
-            embeds = merge_features(embeds, slots, image_features, kind="image", token="<image>")
-        if pixel_values_videos is not None:
-            frames, lengths = self._video_frames(pixel_values_videos)
-            frame_features = self._frame_features(frames)
-            slots = self._placeholder_slots(input_ids, embeds, "video_token_id")
-            embeds = merge_features(embeds, slots, frame_features, kind="video frame", token="<video>")
-            chunks = [chunk.flatten(0, 1) for chunk in frame_features.split(lengths)]
-            video_features = torch.stack(chunks) if isinstance(pixel_values_videos, torch.Tensor) else chunks
+        media = self.embed_inputs(input_ids, inputs_embeds=inputs_embeds, pixel_values_images=pixel_values_images,
+                                  pixel_values_videos=pixel_values_videos)
+        embeds, image_features, video_features = media.embeds, media.image_features, media.video_features
         out = self.language_model.decode(embeds, attention_mask=attention_mask, position_ids=position_ids,
                                          cache=cache, output_hidden_states=output_hidden_states)
         hidden = out.hidden

@@ -34,8 +34,9 @@ def test_generate_returns_text_ids_reason_and_timings(pipe, media):
     assert len(out.token_ids) == 3 and out.finish_reason == "length"
     assert out.text == pipe.processor.decode(out.token_ids, skip_special_tokens=True)
     assert out.prompt == "USER: <video>\nWhy is this video funny? ASSISTANT:"
-    assert set(out.timings) >= {"decode_s", "preprocess_s", "prefill_s", "per_token_s", "total_s"}
+    assert set(out.timings) >= {"decode_s", "preprocess_s", "vision_s", "prefill_s", "per_token_s", "total_s"}
     assert len(out.timings["per_token_s"]) == 3
+    assert out.timings["vision_s"] > 0 and out.timings["prefill_s"] > 0
 
 
 def test_stream_pieces_join_to_the_generated_text(pipe, media):

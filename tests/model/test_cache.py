@@ -69,6 +69,10 @@ def test_logits_to_keep_and_inputs_embeds(registry) -> None:
         picked = model(ids, pixel_values_images=image, logits_to_keep=torch.tensor([0, 3])).logits
         embeds = model.language_model.embed(ids)
         from_embeds = model(inputs_embeds=embeds, pixel_values_images=image).logits
+        merged = model.embed_inputs(ids, pixel_values_images=image)
+        from_merged = model(inputs_embeds=merged.embeds).logits
+    assert merged.image_features.shape == (1, 9, 64) and merged.video_features is None  # 9 patches, text width 64
+    assert (from_merged - full).abs().max() <= TOL
     assert last.shape == (1, 1, 128) and (last[:, 0] - full[:, -1]).abs().max() <= TOL
     assert (picked - full[:, [0, 3]]).abs().max() <= TOL
     assert (from_embeds - full).abs().max() <= TOL
