@@ -34,6 +34,7 @@ QUESTIONS = {
 HELD_OUT_SEED = 1_000_000  # test seeds start here; training seeds stay below it
 DEMO_SEEDS = (2_000_001, 2_000_002)  # the clips shipped in examples/media (never trained on)
 IMAGE_SEED_OFFSET = 500_000  # images of a split use seeds offset from its clips
+STILL_SEED_OFFSET = 300_000  # single-shape stills of a split use seeds offset from its clips
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,14 @@ def make_image(seed: int) -> Item:
     return Item(_to_uint8(frame)[None], answers, seed)
 
 
+def make_still(seed: int) -> Item:
+    """One frame of a clip as a still image: a single shape whose kind and colour are asked.
+    Stills are cheap (one frame instead of a clip's frames), so they carry most shape lessons."""
+    clip = make_clip(seed)
+    frame = int(np.random.default_rng([seed, 5]).integers(CLIP_FRAMES))
+    return Item(clip.frames[frame][None], {"shape": clip.answers["shape"], "colour": clip.answers["colour"]}, seed)
+
+
 def write_video(frames: np.ndarray, path: Path, fps: int = CLIP_FPS) -> None:
     """frames (T,H,W,3) uint8 -> an h264 (yuv420p) mp4 at ``path``."""
     import av
@@ -169,8 +178,9 @@ def group_turns(lines: list[dict], seed: int) -> list[dict]:
 
 
 def write_split(out: Path, split: str, clips: int, images: int, first_seed: int,
-                one_question: bool = False, multi_turn: bool = False) -> Path:
-    """Write ``clips`` videos and ``images`` stills of a split plus ``<split>.jsonl``; returns the manifest.
+                one_question: bool = False, multi_turn: bool = False, stills: int = 0) -> Path:
+    """Write ``clips`` videos, ``images`` counting images (1-3 shapes) and ``stills`` single-shape
+    frames of a split plus ``<split>.jsonl``; returns the manifest.
 
     ``one_question``: ask one question per item, cycling through the tasks (balanced test sets).
     ``multi_turn``: one line per item with all its questions (see :func:`group_turns`).
@@ -189,6 +199,11 @@ def write_split(out: Path, split: str, clips: int, images: int, first_seed: int,
         name = f"{split}/i{item.seed:07d}.png"
         Image.fromarray(item.frames[0]).save(out / name)
         lines += manifest_lines(item, name, rng, ["count"] if one_question else None)
+    for i in range(stills):
+        item = make_still(first_seed + STILL_SEED_OFFSET + i)
+        name = f"{split}/s{item.seed:07d}.png"
+        Image.fromarray(item.frames[0]).save(out / name)
+        lines += manifest_lines(item, name, rng, [("shape", "colour")[i % 2]] if one_question else None)
     if multi_turn:
         lines = group_turns(lines, first_seed)
     manifest = out / f"{split}.jsonl"
@@ -221,6 +236,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo", action="store_true", help="write only the README clips (examples/media) to --out")
     parser.add_argument("--train-clips", type=int, default=2400)
     parser.add_argument("--train-images", type=int, default=1200)
+    parser.add_argument("--train-stills", type=int, default=4000, help="single-shape stills (shape, colour)")
     parser.add_argument("--multi-turn", action="store_true", help="training items as multi-turn chats")
     parser.add_argument("--test-clips", type=int, default=150, help="held-out clips (one question each)")
     parser.add_argument("--test-images", type=int, default=50, help="held-out images (counting)")
@@ -229,7 +245,8 @@ def main(argv: list[str] | None = None) -> None:
         for path, seed in zip(write_demo_media(args.out), DEMO_SEEDS):
             print(path, make_clip(seed).answers)
         return
-    write_split(args.out, "train", args.train_clips, args.train_images, first_seed=0, multi_turn=args.multi_turn)
+    write_split(args.out, "train", args.train_clips, args.train_images, first_seed=0, multi_turn=args.multi_turn,
+                stills=args.train_stills)
     write_split(args.out, "test", args.test_clips, args.test_images, first_seed=HELD_OUT_SEED, one_question=True)
     print(f"wrote {args.out}/train.jsonl and {args.out}/test.jsonl")
 

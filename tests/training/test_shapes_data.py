@@ -110,3 +110,18 @@ def test_multi_turn_lines_hold_every_question_of_an_item(shapes, tmp_path):
         turns = [t["content"] for t in sample.conversations]
         pairs = {tuple(turns[i:i + 2]) for i in range(0, len(turns), 2)}
         assert pairs == by_media[(sample.videos + sample.images)[0].name]
+
+
+def test_stills_are_single_shape_frames_of_a_clip(shapes, tmp_path):
+    from mmplug.core.training import read_manifest
+
+    still = shapes.make_still(7)
+    clip = shapes.make_clip(7)
+    assert still.frames.shape == (1, shapes.SIZE, shapes.SIZE, 3) and not still.is_video
+    assert any(np.array_equal(still.frames[0], frame) for frame in clip.frames)
+    assert still.answers == {"shape": clip.answers["shape"], "colour": clip.answers["colour"]}
+    manifest = shapes.write_split(tmp_path, "train", clips=0, images=0, first_seed=0, stills=2)
+    samples = read_manifest(manifest)
+    assert {s.images[0].name for s in samples} == {f"s{shapes.STILL_SEED_OFFSET:07d}.png",
+                                                   f"s{shapes.STILL_SEED_OFFSET + 1:07d}.png"}
+    assert {s.meta["task"] for s in samples} == {"shape", "colour"}
