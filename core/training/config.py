@@ -63,6 +63,9 @@ class TrainConfig(PluginOptions):
     seed: int = 0
     batch_size: int = Field(default=8, ge=1, description="Samples per micro-batch.")
     grad_accum_steps: int = Field(default=1, ge=1, description="Micro-batches per optimizer step.")
+    group_by_media: bool = Field(default=False, description=(
+        "Batch together samples with the same numbers of videos, images and turns (less padding: "
+        "a still image is not padded to a clip's length); each sample still comes once per epoch."))
     max_grad_norm: float | None = Field(default=1.0, gt=0, description="Clip the global gradient norm; null: off.")
     stages: list[StageConfig] = Field(min_length=1)
     log_every: int = Field(default=10, ge=1)

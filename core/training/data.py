@@ -57,26 +57,57 @@ def with_media_placeholders(sample: Sample) -> list[dict[str, Any]]:
 
 
 class DataOrder:
-    """Seeded epochs: a fresh permutation of ``size`` samples per epoch, position saved for resume."""
+    """Seeded epochs: a fresh permutation of ``size`` samples per epoch, position saved for resume.
 
-    def __init__(self, size: int, seed: int, epoch: int = 0, position: int = 0):
+    With ``groups`` (one hashable key per sample, e.g. :func:`media_group`) and ``batch_size``,
+    each epoch's order is cut into batches of samples sharing a key, the batches in random
+    order, and :meth:`take` never crosses a batch boundary: a right-padded batch then holds no
+    still image padded to a clip's length. Each sample still comes once per epoch; a key's
+    last batch may be short.
+    """
+
+    def __init__(self, size: int, seed: int, epoch: int = 0, position: int = 0, *,
+                 groups: Sequence[Any] | None = None, batch_size: int = 1):
+        if groups is not None and len(groups) != size:
+            raise ValueError(f"groups has {len(groups)} keys for {size} samples")
         self.size, self.seed = size, seed
+        self.groups, self.batch_size = groups, batch_size
         self.epoch, self.position = epoch, position
-        self._order = self._permutation(epoch)
+        self._order, self._batch_ends = self._permutation(epoch)
 
-    def _permutation(self, epoch: int) -> np.ndarray:
-        return np.random.default_rng([self.seed, epoch]).permutation(self.size)
+    def _permutation(self, epoch: int) -> tuple[np.ndarray, frozenset[int]]:
+        """The epoch's order and, when grouped, the positions where its batches end."""
+        rng = np.random.default_rng([self.seed, epoch])
+        order = rng.permutation(self.size)
+        if self.groups is None:
+            return order, frozenset()
+        by_key: dict[Any, list[int]] = {}
+        for index in order:
+            by_key.setdefault(self.groups[index], []).append(int(index))
+        batches = [members[i:i + self.batch_size] for members in by_key.values()
+                   for i in range(0, len(members), self.batch_size)]
+        batches = [batches[b] for b in rng.permutation(len(batches))]
+        ends = np.cumsum([len(batch) for batch in batches])
+        return np.asarray([index for batch in batches for index in batch], dtype=np.int64), frozenset(ends.tolist())
 
     def take(self, count: int) -> list[int]:
-        """The next ``count`` sample indices (crossing into the next epoch as needed)."""
+        """The next ``count`` sample indices (crossing into the next epoch as needed); grouped,
+        fewer when a batch of one key ends first."""
         out = []
         while len(out) < count:
             if self.position == self.size:
                 self.epoch, self.position = self.epoch + 1, 0
-                self._order = self._permutation(self.epoch)
+                self._order, self._batch_ends = self._permutation(self.epoch)
             out.append(int(self._order[self.position]))
             self.position += 1
+            if self.position in self._batch_ends:
+                break
         return out
+
+
+def media_group(sample: Sample) -> tuple[int, int, int]:
+    """A sample's batching key: its numbers of videos, images and chat turns (what sets its length)."""
+    return len(sample.videos), len(sample.images), len(sample.conversations)
 
 
 def training_batch(processor: Any, media: MediaCache, samples: Sequence[Sample]) -> Any:

@@ -20,7 +20,7 @@ from mmplug.core.config import MODEL_SECTIONS
 from mmplug.core.errors import CheckpointError, ConfigError, ConfigIssue
 from mmplug.core.progress import progress
 from mmplug.core.training.config import StageConfig, TrainConfig
-from mmplug.core.training.data import DataOrder, MediaCache, training_batch
+from mmplug.core.training.data import DataOrder, MediaCache, media_group, training_batch
 from mmplug.core.training.manifest import read_manifest
 from mmplug.core.training.metrics import MetricsLog
 from mmplug.core.training.schedule import warmup_cosine
@@ -151,7 +151,9 @@ class Trainer:
         media = MediaCache(pipe)
         media.preload(samples)
         state, saved = self._start(model, resume)
-        order = DataOrder(len(samples), cfg.seed, state.epoch, state.position)
+        groups = [media_group(sample) for sample in samples] if cfg.group_by_media else None
+        order = DataOrder(len(samples), cfg.seed, state.epoch, state.position, groups=groups,
+                          batch_size=cfg.batch_size)
         log = MetricsLog(self.output_dir / "metrics.jsonl", resume_step=state.step if saved else None)
         frozen = list(pipe.config.config.multimodal.freeze)
         model.train()

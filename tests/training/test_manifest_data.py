@@ -76,3 +76,29 @@ def test_training_batch_learns_only_the_answer_and_eos(tiny_data, make_pipeline)
         assert learned == tok.encode(sample.answer(), add_special_tokens=False) + [tok.eos_token_id]
     assert tuple(batch.pixel_values_videos.shape) == (3, 4, 3, 64, 64)  # 3 clips, 4 sampled frames
     assert np.isfinite(batch.pixel_values_videos.numpy()).all()
+
+
+def test_grouped_order_batches_samples_of_one_kind_once_per_epoch():
+    groups = ["clip"] * 13 + ["image"] * 7  # e.g. media_group keys
+    order = DataOrder(20, seed=3, groups=groups, batch_size=4)
+    batches = [order.take(4) for _ in range(7)]  # clips 4+4+4+1, images 4+3: 6 batches per epoch
+    epoch = [i for batch in batches[:6] for i in batch]
+    assert sorted(epoch) == list(range(20))  # every sample once per epoch
+    assert all(len({groups[i] for i in batch}) == 1 for batch in batches)  # never a mixed batch
+    assert sorted(len(batch) for batch in batches[:6]) == [1, 3, 4, 4, 4, 4]
+    assert order.epoch == 1 and len(batches[6]) in (1, 3, 4)
+    # resumable: the same positions give the same batches
+    again = DataOrder(20, seed=3, groups=groups, batch_size=4)
+    again.take(4), again.take(4)
+    resumed = DataOrder(20, seed=3, epoch=again.epoch, position=again.position, groups=groups, batch_size=4)
+    assert [resumed.take(4) for _ in range(5)] == batches[2:7]
+    with pytest.raises(ValueError, match="groups has 3 keys for 20 samples"):
+        DataOrder(20, seed=3, groups=["a"] * 3)
+
+
+def test_media_group_keys_by_media_and_turns(tmp_path):
+    from mmplug.core.training.data import media_group
+
+    (tmp_path / "a.png").write_bytes(b"x")
+    sample = read_manifest(_write(tmp_path / "m.jsonl", [{"image": "a.png", "conversations": TURNS}]))[0]
+    assert media_group(sample) == (0, 1, len(TURNS))

@@ -123,3 +123,20 @@ def test_init_std_reinitialises_weights_but_not_norms(make_pipeline):
         if isinstance(module, torch.nn.Linear) and module.bias is not None:
             assert not module.bias.any(), name
     assert all(torch.equal(p, norms[n]) for n, p in model.named_parameters() if n in norms)
+
+
+def test_group_by_media_never_pads_an_image_to_a_clip(tiny_data, tmp_path, make_train_config, monkeypatch):
+    from mmplug.core.training import trainer
+
+    kinds = []
+    real = trainer.training_batch
+
+    def spy(processor, media, samples):
+        kinds.append({(len(s.videos), len(s.images)) for s in samples})
+        return real(processor, media, samples)
+
+    monkeypatch.setattr(trainer, "training_batch", spy)
+    config = make_train_config(tiny_data, tmp_path / "run", stages=[{"name": "all", "steps": 6, "lr": 1e-3}])
+    train(load_train_config({**config, "group_by_media": True}))
+    assert len(kinds) == 6 and all(len(kind) == 1 for kind in kinds)
+    assert {kind.pop() for kind in kinds} == {(1, 0), (0, 1)}  # clips and images both came, never together
