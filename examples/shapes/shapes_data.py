@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo", action="store_true", help="write only the README clips (examples/media) to --out")
     parser.add_argument("--train-clips", type=int, default=2400)
     parser.add_argument("--train-images", type=int, default=1200)
-    parser.add_argument("--train-stills", type=int, default=4000, help="single-shape stills (shape, colour)")
+    parser.add_argument("--train-stills", type=int, default=0, help="single-shape stills (shape, colour)")
     parser.add_argument("--multi-turn", action="store_true", help="training items as multi-turn chats")
     parser.add_argument("--test-clips", type=int, default=150, help="held-out clips (one question each)")
     parser.add_argument("--test-images", type=int, default=50, help="held-out images (counting)")
