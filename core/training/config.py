@@ -25,6 +25,7 @@ from mmplug.core.errors import ConfigError
 from mmplug.core.options import PluginOptions, pydantic_issues
 
 Part = Literal["vision_encoder", "video_encoder", "projector", "language_model"]
+Objective = Literal["next_token", "bag_of_words"]
 
 
 class StageConfig(PluginOptions):
@@ -39,6 +40,15 @@ class StageConfig(PluginOptions):
     betas: tuple[float, float] = (0.9, 0.999)
     train: list[Part] = Field(default_factory=lambda: list(MODEL_SECTIONS),
                               description="Parts whose weights this stage updates; the others are frozen.")
+    objective: Objective = Field(default="next_token", description=(
+        "next_token: cross-entropy of the assistant text (the decoder runs). bag_of_words: each sample's "
+        "media tokens, projected and mean-pooled, through the language model's output head, scored "
+        "against every token of its answers (vision-side pretraining; the decoder layers do not run)."))
+    train_manifest: Path | None = Field(default=None, description=(
+        "This stage's own JSONL manifest (null: the run's train_manifest). A stage with other data "
+        "than the stage before starts its own data order."))
+    batch_size: int | None = Field(default=None, ge=1, description="Samples per micro-batch in this stage "
+                                                                   "(null: the run's batch_size).")
 
     @model_validator(mode="after")
     def _check(self) -> "StageConfig":
@@ -75,6 +85,11 @@ class TrainConfig(PluginOptions):
     final_dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     threads: int | None = Field(default=None, ge=1, description="torch CPU threads (None: torch's default).")
     device: str = "cpu"
+
+    def stage_data(self, index: int) -> tuple[Path, int]:
+        """(manifest, batch size) that stage ``index`` reads."""
+        stage = self.stages[index]
+        return stage.train_manifest or self.train_manifest, stage.batch_size or self.batch_size
 
     @property
     def total_steps(self) -> int:

@@ -21,8 +21,9 @@ from mmplug.core.errors import CheckpointError, ConfigError, ConfigIssue
 from mmplug.core.progress import progress
 from mmplug.core.training.config import StageConfig, TrainConfig
 from mmplug.core.training.data import DataOrder, MediaCache, media_group, training_batch
-from mmplug.core.training.manifest import read_manifest
+from mmplug.core.training.manifest import Sample, read_manifest
 from mmplug.core.training.metrics import MetricsLog
+from mmplug.core.training.objectives import special_token_ids, stage_loss
 from mmplug.core.training.schedule import warmup_cosine
 from mmplug.core.training.state import (TrainingState, list_checkpoints, read_state, restore_optimizer,
                                         restore_rng, save_checkpoint)
@@ -126,11 +127,32 @@ class Trainer:
         load_model_weights(model, checkpoints[-1])
         return state, (meta, tensors, checkpoints[-1])
 
-    def _step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches: list[Any]) -> tuple[float, float]:
+    def _read_manifests(self) -> dict[Path, list[Sample]]:
+        """Every stage's manifest, read and checked once before training starts."""
+        cfg = self.config
+        manifests: dict[Path, list[Sample]] = {}
+        for index, stage in enumerate(cfg.stages):
+            path = cfg.stage_data(index)[0]
+            if path not in manifests:
+                manifests[path] = read_manifest(path)
+            if stage.objective == "bag_of_words":
+                bare = next((s for s in manifests[path] if not s.images and not s.videos), None)
+                if bare is not None:
+                    raise ConfigError([ConfigIssue(f"stages.{index}.objective", (
+                        f"{path} line {bare.line} has no image or video, and bag_of_words learns from media "
+                        "only; give this stage a manifest of media samples (train_manifest)"))])
+        return manifests
+
+    def _data_order(self, samples: list[Sample], batch_size: int, epoch: int, position: int) -> DataOrder:
+        groups = [media_group(sample) for sample in samples] if self.config.group_by_media else None
+        return DataOrder(len(samples), self.config.seed, epoch, position, groups=groups, batch_size=batch_size)
+
+    def _step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches: list[Any],
+              objective: str, ignore_ids: set[int]) -> tuple[float, float]:
         """One optimizer step over ``batches`` (gradient accumulation); returns (loss, grad norm)."""
         loss_value = 0.0
         for batch in batches:
-            loss = model(**batch.to(self.config.device)).loss / len(batches)
+            loss = stage_loss(objective, model, batch.to(self.config.device), ignore_ids) / len(batches)
             loss.backward()
             loss_value += float(loss.detach())
         params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -147,17 +169,16 @@ class Trainer:
         seed_everything(cfg.seed)
         pipe = self.build()
         model = pipe.model
-        samples = read_manifest(cfg.train_manifest)
+        manifests = self._read_manifests()
         media = MediaCache(pipe)
-        media.preload(samples)
         state, saved = self._start(model, resume)
-        groups = [media_group(sample) for sample in samples] if cfg.group_by_media else None
-        order = DataOrder(len(samples), cfg.seed, state.epoch, state.position, groups=groups,
-                          batch_size=cfg.batch_size)
+        resumed_at = state.step if saved else None
+        ignore_ids = special_token_ids(pipe.processor)
         log = MetricsLog(self.output_dir / "metrics.jsonl", resume_step=state.step if saved else None)
         frozen = list(pipe.config.config.multimodal.freeze)
         model.train()
         stage_index, optimizer, loss, started = None, None, None, time.perf_counter()
+        data, samples, order, batch_size = None, [], None, cfg.batch_size
         for step in progress(range(state.step, cfg.total_steps), total=cfg.total_steps - state.step,
                              description="train"):
             index, inner = cfg.stage_at(step)
@@ -170,19 +191,27 @@ class Trainer:
                         restore_optimizer(optimizer, saved[0], saved[1], saved[2])
                     restore_rng(saved[0], saved[1])
                     saved = None
+                if cfg.stage_data(index) != data:  # other data than the stage before: its own order
+                    data = cfg.stage_data(index)
+                    samples, batch_size = manifests[data[0]], data[1]
+                    media.preload(samples)
+                    # resuming: the saved data position belongs to this order unless it was another stage's
+                    continues = inner > 0 or (index > 0 and cfg.stage_data(index - 1) == data)
+                    epoch, position = (state.epoch, state.position) if step == resumed_at and continues else (0, 0)
+                    order = self._data_order(samples, batch_size, epoch, position)
             scale = warmup_cosine(inner, total_steps=stage.steps, warmup_steps=stage.warmup_steps,
                                   min_ratio=stage.min_lr_ratio)
             for group in optimizer.param_groups:
                 group["lr"] = stage.lr * scale
             tick = time.perf_counter()
-            batches = [training_batch(pipe.processor, media, [samples[i] for i in order.take(cfg.batch_size)])
+            batches = [training_batch(pipe.processor, media, [samples[i] for i in order.take(batch_size)])
                        for _ in range(cfg.grad_accum_steps)]
-            loss, norm = self._step(model, optimizer, batches)
+            loss, norm = self._step(model, optimizer, batches, stage.objective, ignore_ids)
             state = TrainingState(step + 1, order.epoch, order.position)
             if state.step % cfg.log_every == 0 or state.step == cfg.total_steps:
                 log.write({"step": state.step, "stage": stage.name, "loss": loss, "lr": stage.lr * scale,
                            "grad_norm": norm, "epoch": order.epoch,
-                           "samples_per_s": cfg.batch_size * cfg.grad_accum_steps / (time.perf_counter() - tick),
+                           "samples_per_s": batch_size * cfg.grad_accum_steps / (time.perf_counter() - tick),
                            "elapsed_s": time.perf_counter() - started})
             if cfg.save_every and state.step % cfg.save_every == 0 and state.step < cfg.total_steps:
                 save_checkpoint(pipe, optimizer, state, self.output_dir, keep=cfg.keep_checkpoints)
