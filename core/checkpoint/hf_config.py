@@ -112,7 +112,23 @@ def processor_sections(directory: Path) -> dict[str, Any]:
 
         options = clip_options_from_hf(read_json(preprocessor), source=str(preprocessor))
         sections["image_processor"] = {"name": "clip", **options.model_dump(mode="json", exclude_defaults=True)}
+    frames = video_frame_count(directory / "video_preprocessor_config.json")
+    if frames is not None:
+        sections["frame_sampler"] = {"name": "uniform", "num_frames": frames}
     return sections
+
+
+def video_frame_count(path: Path) -> int | None:
+    """``num_frames`` of a video_preprocessor_config.json that samples frames (None: not given)."""
+    if not path.is_file():
+        return None
+    config = read_json(path)
+    frames = config.get("num_frames")
+    if frames is None or config.get("do_sample_frames") is False:
+        return None
+    if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1:
+        raise CheckpointError(f"{path}: num_frames must be a positive integer, got {frames!r}")
+    return frames
 
 
 def config_from_pretrained(directory: str | Path, *, registry: Any = None) -> dict[str, Any]:

@@ -98,6 +98,20 @@ def preprocessor_config(part: Any) -> dict[str, Any] | None:
     }
 
 
+def video_preprocessor_config(image_part: Any, sampler_part: Any) -> dict[str, Any] | None:
+    """``video_preprocessor_config.json``: the image settings for video frames, plus
+    ``num_frames`` (transformers' video-processor key) when the frame sampler is ``uniform``,
+    so that a checkpoint trained on N frames loads with N frames."""
+    config = preprocessor_config(image_part)
+    if config is None:
+        return None
+    config.pop("image_processor_type")
+    config["video_processor_type"] = "VideoLlavaVideoProcessor"
+    if sampler_part is not None and sampler_part.spec.name == "uniform":
+        config.update(do_sample_frames=True, num_frames=sampler_part.options.num_frames)
+    return config
+
+
 def processor_config(resolved: Any) -> dict[str, Any]:
     """``processor_config.json``: what VideoLlavaProcessor needs to count placeholder tokens."""
     vision = resolved.parts["vision_encoder"].options

@@ -13,7 +13,7 @@ from torch import nn
 
 from mmplug.core.checkpoint.files import SAFE_INDEX, SAFE_SINGLE
 from mmplug.core.checkpoint.formats import build_format
-from mmplug.core.checkpoint.hf_export import hf_config, preprocessor_config, processor_config
+from mmplug.core.checkpoint.hf_export import hf_config, preprocessor_config, processor_config, video_preprocessor_config
 from mmplug.core.checkpoint.safetensors_io import NAMES, write_file
 from mmplug.core.errors import CheckpointError
 
@@ -106,7 +106,10 @@ def write_processor_files(resolved: Any, directory: Path, source: Path | None) -
         if origin is not None and origin.resolve() != (directory / name).resolve():
             shutil.copyfile(origin, directory / name)
             written.append(directory / name)
-    generated = {"preprocessor_config.json": preprocessor_config(resolved.parts.get("image_processor")),
+    image_part = resolved.parts.get("image_processor")
+    generated = {"preprocessor_config.json": preprocessor_config(image_part),
+                 "video_preprocessor_config.json": video_preprocessor_config(image_part,
+                                                                             resolved.parts.get("frame_sampler")),
                  "processor_config.json": None if (directory / "processor_config.json").is_file()
                  else processor_config(resolved)}
     for name, data in generated.items():

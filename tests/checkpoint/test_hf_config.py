@@ -74,3 +74,25 @@ def test_a_foreign_vision_tower_is_refused_by_path():
                           "text_config": {"model_type": "llama", "mystery_option": 3}}, source="x/config.json")
     assert {i.path for i in error.value.issues} == {"vision_config.model_type", "text_config.mystery_option"}
     assert error.value.source == "x/config.json"
+
+
+def test_video_preprocessor_num_frames_sets_the_frame_sampler(published, tmp_path):
+    """The published Video-LLaVA files name no frame count (8, the model's convention); a saved
+    checkpoint's ``num_frames`` comes back; a broken one is an error naming the file."""
+    import json
+    import shutil
+
+    from mmplug.core.checkpoint import config_from_pretrained
+    from mmplug.core.errors import CheckpointError
+
+    assert config_from_pretrained(published)["frame_sampler"] == {"name": "uniform", "num_frames": 8}
+    copy = tmp_path / "ckpt"
+    shutil.copytree(published, copy)
+    video = {"video_processor_type": "VideoLlavaVideoProcessor", "do_sample_frames": True, "num_frames": 3}
+    (copy / "video_preprocessor_config.json").write_text(json.dumps(video))
+    assert config_from_pretrained(copy)["frame_sampler"] == {"name": "uniform", "num_frames": 3}
+    (copy / "video_preprocessor_config.json").write_text(json.dumps({**video, "do_sample_frames": False}))
+    assert config_from_pretrained(copy)["frame_sampler"]["num_frames"] == 8
+    (copy / "video_preprocessor_config.json").write_text(json.dumps({**video, "num_frames": "four"}))
+    with pytest.raises(CheckpointError, match="video_preprocessor_config.json: num_frames must be a positive"):
+        config_from_pretrained(copy)

@@ -73,14 +73,19 @@ def test_processor_files_round_trip(fixtures_dir, registry, tmp_path):
                                "num_heads": 4, "vocab_size": 32064},
             "attention": {"name": "sdpa"}, "tokenizer": {"name": "hf_tokenizers", "path": str(processor)},
             "chat_template": {"name": "jinja", "path": str(processor)}, "image_processor": {"name": "clip"},
+            "frame_sampler": {"name": "uniform", "num_frames": 4},
             "multimodal": {"image_token_id": 32000, "video_token_id": 32001, "pad_token_id": 32002,
                            "share_vision_encoder": True}}
     pipe = Pipeline.from_config(tiny, registry=registry)
     out = pipe.save_pretrained(tmp_path / "out")
+    video_config = read_json(out / "video_preprocessor_config.json")
+    assert (video_config["num_frames"], video_config["do_sample_frames"]) == (4, True)
+    assert video_config["video_processor_type"] == "VideoLlavaVideoProcessor"
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.json"):
         assert (out / name).read_bytes() == (processor / name).read_bytes(), name
     again = Pipeline.from_pretrained(out, registry=registry)
     assert again.config.parts["image_processor"].options == pipe.config.parts["image_processor"].options
+    assert again.config.parts["frame_sampler"].options.num_frames == 4  # trained on 4 frames, loads with 4
     assert again.processor.tokenizer.encode("<image>", add_special_tokens=False) == [32000]
     assert again.model.language_model.vocab_size == 32064
     ids = torch.tensor([[1, 32000, 5]])
