@@ -30,9 +30,13 @@ QUESTIONS = {
     "colour": ("What colour is the shape?", "What color is the shape?"),
     "direction": ("Which way does the shape move?", "In which direction does the shape move?"),
     "count": ("How many shapes are there?", "How many shapes are in the image?"),
+    "place": ("In which direction is the shape?",),  # tower pretraining only: which half, across and down
 }
 HELD_OUT_SEED = 1_000_000  # test seeds start here; training seeds stay below it
 DEMO_SEEDS = (2_000_001, 2_000_002)  # the clips shipped in examples/media (never trained on)
+CLIP_RADIUS = (9.0, 13.0)  # a clip's shape: 18-26 px across
+CLIP_TRAVEL = (28.0, 36.0)  # pixels a clip's shape moves (more than its width)
+IMAGE_RADIUS = (6.0, 10.0)  # counting images' shapes (small, so that three fit apart)
 IMAGE_SEED_OFFSET = 500_000  # images of a split use seeds offset from its clips
 STILL_SEED_OFFSET = 300_000  # single-shape stills of a split use seeds offset from its clips
 
@@ -44,6 +48,7 @@ class Item:
     frames: np.ndarray
     answers: dict[str, str]
     seed: int
+    centres: tuple[tuple[float, float], ...] = ()  # a clip's shape centre (x, y) in each drawn frame
 
     @property
     def is_video(self) -> bool:
@@ -78,13 +83,14 @@ def _to_uint8(frame: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
 
 
-def make_clip(seed: int) -> Item:
-    """A clip of CLIP_FRAMES frames: one shape crossing the frame in one of four directions."""
+def make_clip(seed: int, frames: range | None = None) -> Item:
+    """A clip of CLIP_FRAMES frames: one shape crossing the frame in one of four directions
+    (``frames``: draw only these frame indices; the clip's content does not depend on them)."""
     rng = np.random.default_rng([seed, 1])
     shape, colour = rng.choice(SHAPES), rng.choice(list(COLOURS))
     direction = rng.choice(list(DIRECTIONS))
-    radius = rng.uniform(7, 10)
-    travel = rng.uniform(26, 36)  # pixels moved over the clip
+    radius = rng.uniform(*CLIP_RADIUS)
+    travel = rng.uniform(*CLIP_TRAVEL)
     dx, dy = DIRECTIONS[direction]
     low, high = radius + 1, SIZE - radius - 1
     # start so that the whole path stays inside the frame
@@ -92,13 +98,14 @@ def make_clip(seed: int) -> Item:
     across = rng.uniform(low, high)
     start = along if dx + dy > 0 else along + travel
     background = _background(rng)
-    frames = []
-    for t in range(CLIP_FRAMES):
+    drawn, centres = [], []
+    for t in range(CLIP_FRAMES) if frames is None else frames:
         pos = start + (dx + dy) * travel * t / (CLIP_FRAMES - 1)
         cx, cy = (pos, across) if dx else (across, pos)
-        frames.append(_to_uint8(_draw(background.copy(), shape, colour, cx, cy, radius)))
+        drawn.append(_to_uint8(_draw(background.copy(), shape, colour, cx, cy, radius)))
+        centres.append((float(cx), float(cy)))
     answers = {"shape": str(shape), "colour": str(colour), "direction": str(direction)}
-    return Item(np.stack(frames), answers, seed)
+    return Item(np.stack(drawn), answers, seed, tuple(centres))
 
 
 def make_image(seed: int) -> Item:
@@ -109,7 +116,7 @@ def make_image(seed: int) -> Item:
     placed: list[tuple[float, float, float]] = []
     kinds = []
     while len(placed) < count:
-        radius = rng.uniform(6, 10)
+        radius = rng.uniform(*IMAGE_RADIUS)
         cx, cy = rng.uniform(radius + 1, SIZE - radius - 1, size=2)
         # squares and triangles reach radius * sqrt(2) from their centre: keep those circles 2 px apart
         if all(np.hypot(cx - x, cy - y) > 1.42 * (radius + r) + 2 for x, y, r in placed):
@@ -123,12 +130,20 @@ def make_image(seed: int) -> Item:
     return Item(_to_uint8(frame)[None], answers, seed)
 
 
-def make_still(seed: int) -> Item:
+def make_still(seed: int, place: bool = False) -> Item:
     """One frame of a clip as a still image: a single shape whose kind and colour are asked.
-    Stills are cheap (one frame instead of a clip's frames), so they carry most shape lessons."""
-    clip = make_clip(seed)
+    Stills are cheap (one frame instead of a clip's frames), so they carry most shape lessons.
+
+    ``place``: also answer which half of the frame the shape is in, across and down (e.g.
+    ``"left down"``), so that tower pretraining keeps where things are, which direction needs.
+    """
     frame = int(np.random.default_rng([seed, 5]).integers(CLIP_FRAMES))
-    return Item(clip.frames[frame][None], {"shape": clip.answers["shape"], "colour": clip.answers["colour"]}, seed)
+    clip = make_clip(seed, frames=range(frame, frame + 1))
+    answers = {"shape": clip.answers["shape"], "colour": clip.answers["colour"]}
+    if place:
+        cx, cy = clip.centres[0]
+        answers["place"] = f"{'left' if cx < SIZE / 2 else 'right'} {'up' if cy < SIZE / 2 else 'down'}"
+    return Item(clip.frames, answers, seed)
 
 
 def write_video(frames: np.ndarray, path: Path, fps: int = CLIP_FPS) -> None:
@@ -178,12 +193,14 @@ def group_turns(lines: list[dict], seed: int) -> list[dict]:
 
 
 def write_split(out: Path, split: str, clips: int, images: int, first_seed: int,
-                one_question: bool = False, multi_turn: bool = False, stills: int = 0) -> Path:
+                one_question: bool = False, multi_turn: bool = False, stills: int = 0,
+                place: bool = False) -> Path:
     """Write ``clips`` videos, ``images`` counting images (1-3 shapes) and ``stills`` single-shape
     frames of a split plus ``<split>.jsonl``; returns the manifest.
 
     ``one_question``: ask one question per item, cycling through the tasks (balanced test sets).
     ``multi_turn``: one line per item with all its questions (see :func:`group_turns`).
+    ``place``: stills also answer where their shape is (see :func:`make_still`).
     """
     (out / split).mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([first_seed, 3])
@@ -200,7 +217,7 @@ def write_split(out: Path, split: str, clips: int, images: int, first_seed: int,
         Image.fromarray(item.frames[0]).save(out / name)
         lines += manifest_lines(item, name, rng, ["count"] if one_question else None)
     for i in range(stills):
-        item = make_still(first_seed + STILL_SEED_OFFSET + i)
+        item = make_still(first_seed + STILL_SEED_OFFSET + i, place=place)
         name = f"{split}/s{item.seed:07d}.png"
         Image.fromarray(item.frames[0]).save(out / name)
         lines += manifest_lines(item, name, rng, [("shape", "colour")[i % 2]] if one_question else None)
@@ -237,6 +254,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-clips", type=int, default=2400)
     parser.add_argument("--train-images", type=int, default=1200)
     parser.add_argument("--train-stills", type=int, default=0, help="single-shape stills (shape, colour)")
+    parser.add_argument("--tower-stills", type=int, default=0,
+                        help="single-shape stills in their own manifest, tower.jsonl (a bag_of_words stage)")
+    parser.add_argument("--tower-images", type=int, default=0, help="counting images in tower.jsonl too")
     parser.add_argument("--multi-turn", action="store_true", help="training items as multi-turn chats")
     parser.add_argument("--test-clips", type=int, default=150, help="held-out clips (one question each)")
     parser.add_argument("--test-images", type=int, default=50, help="held-out images (counting)")
@@ -247,8 +267,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     write_split(args.out, "train", args.train_clips, args.train_images, first_seed=0, multi_turn=args.multi_turn,
                 stills=args.train_stills)
+    if args.tower_stills or args.tower_images:
+        write_split(args.out, "tower", 0, args.tower_images, first_seed=0, multi_turn=args.multi_turn,
+                    stills=args.tower_stills)
     write_split(args.out, "test", args.test_clips, args.test_images, first_seed=HELD_OUT_SEED, one_question=True)
-    print(f"wrote {args.out}/train.jsonl and {args.out}/test.jsonl")
+    written = ["train.jsonl", "test.jsonl"] + (["tower.jsonl"] if args.tower_stills or args.tower_images else [])
+    print(f"wrote {', '.join(f'{args.out}/{name}' for name in written)}")
 
 
 if __name__ == "__main__":

@@ -125,3 +125,25 @@ def test_stills_are_single_shape_frames_of_a_clip(shapes, tmp_path):
     assert {s.images[0].name for s in samples} == {f"s{shapes.STILL_SEED_OFFSET:07d}.png",
                                                    f"s{shapes.STILL_SEED_OFFSET + 1:07d}.png"}
     assert {s.meta["task"] for s in samples} == {"shape", "colour"}
+
+
+@pytest.mark.parametrize("seed", [0, 3, 8, 21, 40])
+def test_still_place_names_the_half_the_pixels_are_in(shapes, seed):
+    still = shapes.make_still(seed, place=True)
+    mask = _mask(still.frames[0], shapes.COLOURS[still.answers["colour"]])
+    y, x = np.argwhere(mask).mean(0)
+    across, down = still.answers["place"].split()
+    assert across == ("left" if x < shapes.SIZE / 2 else "right")
+    assert down == ("up" if y < shapes.SIZE / 2 else "down")
+    assert shapes.make_still(seed).answers == {k: v for k, v in still.answers.items() if k != "place"}
+
+
+def test_place_is_asked_only_when_requested(shapes, tmp_path):
+    from mmplug.core.training import read_manifest
+
+    plain = read_manifest(shapes.write_split(tmp_path / "a", "tower", 0, 0, first_seed=0, stills=3))
+    placed = read_manifest(shapes.write_split(tmp_path / "b", "tower", 0, 0, first_seed=0, stills=3, place=True))
+    assert {s.meta["task"] for s in plain} == {"shape", "colour"}
+    assert {s.meta["task"] for s in placed} == {"shape", "colour", "place"}
+    words = set(shapes.vocabulary())  # every word of the place question and answers is in the tokenizer
+    assert all(w in words for s in placed for t in s.conversations for w in t["content"].replace("?", " ?").split())
