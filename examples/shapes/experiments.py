@@ -3,7 +3,8 @@ examples/shapes/train.yaml; prints a markdown table of held-out accuracy and tra
 
     python examples/shapes/experiments.py --steps 600 --out build/shapes/experiments
 
-``--steps`` shortens every run to the same budget (the table says which), so the rows compare.
+``--steps`` shortens every run to the same budget (the table says which; it is shared by the
+recipe's stages in their proportions), so the rows compare.
 """
 from __future__ import annotations
 
@@ -32,9 +33,11 @@ def run_variant(name: str, override: str | None, steps: int | None, out: Path, t
     from mmplug.core.training import load_train_config, train
 
     data = yaml.safe_load((HERE / "train.yaml").read_text(encoding="utf-8"))
-    if steps:
-        data["stages"][0]["steps"] = steps
-        data["stages"][0]["warmup_steps"] = min(data["stages"][0]["warmup_steps"], steps // 10)
+    if steps:  # the budget goes to the stages in the recipe's proportions
+        total = sum(stage["steps"] for stage in data["stages"])
+        for stage in data["stages"]:
+            stage["steps"] = max(2, round(steps * stage["steps"] / total))
+            stage["warmup_steps"] = min(stage.get("warmup_steps", 0), stage["steps"] // 10)
     slug = name.split(" ")[0].strip("()")
     data.update(output_dir=str(out / slug), save_every=0, save_final=False)
     overrides = [f"pipeline.{override}"] if override else None
@@ -55,7 +58,7 @@ def report(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=None, help="steps per run (default: the recipe's)")
+    parser.add_argument("--steps", type=int, default=None, help="steps per run, all stages (default: the recipe's)")
     parser.add_argument("--out", type=Path, default=Path("build/shapes/experiments"))
     parser.add_argument("--test", default="build/shapes/data/test.jsonl")
     parser.add_argument("--only", nargs="*", help="run only variants whose name contains one of these")
