@@ -12,7 +12,8 @@
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections import defaultdict
+from typing import Any, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -75,3 +76,35 @@ def stage_loss(objective: str, model: Any, batch: Any, ignore_ids: Iterable[int]
     if objective == "bag_of_words":
         return bag_of_words_loss(model, batch, ignore_ids)
     return next_token_loss(model, batch)
+
+
+@torch.no_grad()
+def pooled_readout(pipeline: Any, samples: Sequence[Any], *, batch_size: int = 16) -> dict[str, float]:
+    """What a ``bag_of_words`` stage taught, read without the decoder: per task (the manifest's
+    ``task`` key), the fraction of samples whose answer is the output head's best word, on the
+    pooled media (:func:`pooled_media_embeddings`), among the answers that task has in ``samples``.
+
+    Answers must be one token each (a multi-token answer raises, naming its line).
+    """
+    from mmplug.core.training.data import MediaCache, training_batch
+
+    tokenizer = pipeline.processor.tokenizer
+    words: dict[str, dict[str, int]] = {}
+    for sample in samples:
+        ids = tokenizer.encode(sample.answer(), add_special_tokens=False)
+        if len(ids) != 1:
+            raise ProcessorError(f"line {sample.line}: answer {sample.answer()!r} is {len(ids)} tokens; the pooled "
+                                 "readout scores one-token answers")
+        words.setdefault(str(sample.meta.get("task", "all")), {})[sample.answer()] = ids[0]
+    media, right, total = MediaCache(pipeline, keep=False), defaultdict(int), defaultdict(int)
+    for start in range(0, len(samples), batch_size):
+        chunk = samples[start:start + batch_size]
+        logits = pipeline.model.language_model.logits(
+            pooled_media_embeddings(pipeline.model, training_batch(pipeline.processor, media, chunk)))
+        for sample, row in zip(chunk, logits):
+            task = str(sample.meta.get("task", "all"))
+            candidates = list(words[task])
+            best = candidates[int(row[[words[task][w] for w in candidates]].argmax())]
+            total[task] += 1
+            right[task] += int(best == sample.answer())
+    return {task: right[task] / total[task] for task in sorted(total)}

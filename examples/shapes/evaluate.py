@@ -2,6 +2,10 @@
 pipeline (video files -> decoder -> sampler -> processor -> model -> greedy generate).
 
     python examples/shapes/evaluate.py models/shapes-tiny build/shapes/data/test.jsonl
+    python examples/shapes/evaluate.py build/shapes/run/checkpoint-006500 build/shapes/data/test.jsonl --pooled
+
+``--pooled`` reads a checkpoint's pooled media through the output head instead (what a
+``bag_of_words`` tower stage taught, without the decoder; direction cannot be read this way).
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("model", help="a checkpoint directory (e.g. models/shapes-tiny)")
     parser.add_argument("manifest", help="a held-out manifest written by shapes_data.py")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--pooled", action="store_true", help="the bag_of_words readout, not generation")
     args = parser.parse_args(argv)
     import torch
 
@@ -43,7 +48,14 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(1)
     start = time.perf_counter()
-    result = accuracy(Pipeline.from_pretrained(args.model), args.manifest)
+    pipeline = Pipeline.from_pretrained(args.model)
+    if args.pooled:
+        from mmplug.core.training import read_manifest
+        from mmplug.core.training.objectives import pooled_readout
+
+        result = pooled_readout(pipeline, read_manifest(args.manifest))
+    else:
+        result = accuracy(pipeline, args.manifest)
     print(json.dumps(result) if args.json else table({args.model: result}))
     print(f"({time.perf_counter() - start:.0f}s)")
 

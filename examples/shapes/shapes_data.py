@@ -257,6 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tower-stills", type=int, default=0,
                         help="single-shape stills in their own manifest, tower.jsonl (a bag_of_words stage)")
     parser.add_argument("--tower-images", type=int, default=0, help="counting images in tower.jsonl too")
+    parser.add_argument("--tower-place", action="store_true",
+                        help="tower stills also answer which half of the frame their shape is in")
     parser.add_argument("--multi-turn", action="store_true", help="training items as multi-turn chats")
     parser.add_argument("--test-clips", type=int, default=150, help="held-out clips (one question each)")
     parser.add_argument("--test-images", type=int, default=50, help="held-out images (counting)")
@@ -269,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
                 stills=args.train_stills)
     if args.tower_stills or args.tower_images:
         write_split(args.out, "tower", 0, args.tower_images, first_seed=0, multi_turn=args.multi_turn,
-                    stills=args.tower_stills)
+                    stills=args.tower_stills, place=args.tower_place)
     write_split(args.out, "test", args.test_clips, args.test_images, first_seed=HELD_OUT_SEED, one_question=True)
     written = ["train.jsonl", "test.jsonl"] + (["tower.jsonl"] if args.tower_stills or args.tower_images else [])
     print(f"wrote {', '.join(f'{args.out}/{name}' for name in written)}")

@@ -125,3 +125,33 @@ def test_stages_with_their_own_data_resume_at_the_boundary_and_inside(tiny_data,
         assert [r["step"] for r in curve] == list(range(1, 9))
         assert [r["loss"] for r in curve] == pytest.approx([r["loss"] for r in reference], rel=1e-4, abs=1e-5)
     assert [r["stage"] for r in curve] == ["tower"] * 4 + ["all"] * 4
+
+
+def test_pooled_readout_scores_the_heads_best_word_among_the_tasks_answers(pipe, shapes, tmp_path, monkeypatch):
+    from mmplug.core.training.objectives import pooled_readout
+
+    samples = read_manifest(shapes.write_split(tmp_path, "test", clips=15, images=0, first_seed=shapes.HELD_OUT_SEED,
+                                               one_question=True))
+    shape_answers = [s.answer() for s in samples if s.meta["task"] == "shape"]
+    assert "circle" in shape_answers and len(set(shape_answers)) > 1  # the check below can fail
+    token = {w: pipe.processor.tokenizer.encode(w, add_special_tokens=False)[0] for w in ("circle", "?")}
+
+    def logits(hidden):  # a head that prefers "?" (no task's answer), then "circle"
+        out = torch.zeros(hidden.shape[0], pipe.model.language_model.vocab_size)
+        out[:, token["?"]], out[:, token["circle"]] = 100.0, 10.0
+        return out
+
+    monkeypatch.setattr(pipe.model.language_model, "logits", logits)
+    readout = pooled_readout(pipe, samples)
+    assert set(readout) == {"shape", "colour", "direction"}
+    assert readout["shape"] == shape_answers.count("circle") / len(shape_answers)
+
+
+def test_pooled_readout_names_a_multi_token_answer(pipe, tiny_data):
+    from mmplug.core.training.objectives import pooled_readout
+
+    sample = read_manifest(tiny_data / "train.jsonl")[0]
+    two_words = type(sample)(sample.images, sample.videos, sample.conversations[:1] + (
+        {"role": "assistant", "content": "red circle"},), sample.meta, 7)
+    with pytest.raises(ProcessorError, match="line 7: answer 'red circle' is 2 tokens"):
+        pooled_readout(pipe, [two_words])
