@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "shapes-tiny"
 #: The issue's exact-match thresholds per question type.
 THRESHOLDS = {"shape": 0.95, "colour": 0.95, "direction": 0.90, "count": 0.85}
-PER_TASK = 20
+PER_TASK = 50  # the whole held-out split of the model card: 150 clips, 50 images
 
 pytestmark = pytest.mark.skipif(not (MODEL / "model.safetensors").is_file(),
                                 reason=f"{MODEL} holds no weights; train them with examples/shapes/train.yaml")
@@ -37,7 +37,7 @@ def test_weights_are_small_enough_to_ship():
 def held_out_report(pipe, shapes, tmp_path_factory):
     from mmplug.core.training import evaluate, read_manifest
 
-    # the first 60 clips and 20 images of the held-out split: seeds never used in training
+    # the held-out split the model card reports (seeds never used in training)
     manifest = shapes.write_split(tmp_path_factory.mktemp("heldout"), "test", clips=3 * PER_TASK, images=PER_TASK,
                                   first_seed=shapes.HELD_OUT_SEED, one_question=True)
     samples = read_manifest(manifest)
@@ -49,7 +49,7 @@ def held_out_report(pipe, shapes, tmp_path_factory):
 
 #: Tasks where the shipped model is below the issue's threshold (see models/shapes-tiny/README.md);
 #: strict, so a better model that passes turns these into failures until the mark is removed.
-BELOW_THRESHOLD = {"shape", "direction", "count"}
+BELOW_THRESHOLD = {"shape"}
 
 
 @pytest.mark.parametrize("task", [
