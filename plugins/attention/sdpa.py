@@ -5,8 +5,9 @@ lengths, an explicit bool mask otherwise. Rows with no visible key output zeros.
 
 Decoding on CPU (one float32 query per head that sees every cached key) skips the kernel:
 the query heads of each key/value group are stacked into one small matrix and attention is
-two batched matrix products (``single_query_attention``), about 1.5x faster than the fused
-CPU kernel at this shape and without copying the shared keys and values.
+two batched matrix products (``single_query_attention``; the softmax runs over the contiguous
+key axis), about 1.5x faster than the fused CPU kernel at this shape and without copying the
+shared keys and values.
 """
 from __future__ import annotations
 
@@ -60,9 +61,8 @@ def single_query_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sc
     b, h, _, d = q.shape
     hkv = k.shape[1]
     rows = q.reshape(b, hkv, h // hkv, d) * (d ** -0.5 if scale is None else scale)
-    scores = torch.matmul(k, rows.transpose(-1, -2))  # (B,Hkv,Skv,H/Hkv)
-    weights = torch.softmax(scores, dim=-2)
-    return torch.matmul(weights.transpose(-1, -2), v).reshape(b, h, 1, d)
+    scores = torch.matmul(rows, k.transpose(-1, -2))  # (B,Hkv,H/Hkv,Skv): softmax over the contiguous axis
+    return torch.matmul(torch.softmax(scores, dim=-1), v).reshape(b, h, 1, d)
 
 
 def build_sdpa(options: Any, context: Any) -> SdpaAttention:

@@ -31,6 +31,7 @@ def test_split_count_divides_the_rows() -> None:
 
 
 def test_layer_splits_only_few_row_inference_inputs(monkeypatch) -> None:
+    monkeypatch.setattr(linear, "split_pays_off", lambda threads: True)  # as on a machine where it is faster
     calls = []
     real = linear.row_split_linear
     monkeypatch.setattr(linear, "row_split_linear", lambda *a: calls.append(a[0].shape) or real(*a))
@@ -59,3 +60,30 @@ def test_single_query_attention_equals_sdpa(heads: int, kv_heads: int, scale) ->
     expected = F.scaled_dot_product_attention(q, k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1),
                                               scale=scale)
     torch.testing.assert_close(single_query_attention(q, k, v, scale), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("faster", [True, False])
+def test_layer_takes_the_split_only_where_it_was_measured_faster(monkeypatch, faster: bool) -> None:
+    asked, calls = [], []
+    monkeypatch.setattr(linear, "split_pays_off", lambda threads: asked.append(threads) or faster)
+    real = linear.row_split_linear
+    monkeypatch.setattr(linear, "row_split_linear", lambda *a: calls.append(a[0].shape) or real(*a))
+    layer = RowSplitLinear(16, 12)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with torch.no_grad():
+            out = layer(torch.ones(1, 1, 16))
+    finally:
+        torch.set_num_threads(threads)
+    assert asked == [2]
+    assert calls == ([(1, 1, 16)] if faster else [])
+    torch.testing.assert_close(out, F.linear(torch.ones(1, 1, 16), layer.weight, layer.bias))
+
+
+def test_split_measurement_answers_once_per_thread_count() -> None:
+    linear.split_pays_off.cache_clear()
+    first = linear.split_pays_off(2)
+    assert isinstance(first, bool) and linear.split_pays_off(2) is first
+    assert linear.split_pays_off.cache_info().hits >= 1
+    assert linear.split_pays_off(1) is False  # one thread: nothing to split across
