@@ -30,22 +30,26 @@ def test_split_count_divides_the_rows() -> None:
     assert split_count(32064, 8) == 8
 
 
-def test_layer_splits_only_few_row_inference_inputs(monkeypatch) -> None:
-    monkeypatch.setattr(linear, "split_pays_off", lambda threads: True)  # as on a machine where it is faster
+@pytest.fixture
+def split_calls(monkeypatch):
+    """Input shapes that reached row_split_linear, with torch at 2 threads for the test."""
     calls = []
     real = linear.row_split_linear
     monkeypatch.setattr(linear, "row_split_linear", lambda *a: calls.append(a[0].shape) or real(*a))
-    layer = RowSplitLinear(16, 12)
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
-    try:
-        with torch.no_grad():
-            one = layer(torch.ones(1, 1, 16))
-            many = layer(torch.ones(1, 40, 16))  # prefill-sized: the ordinary kernel
-        trained = layer(torch.ones(1, 1, 16))  # gradients on: the ordinary kernel
-    finally:
-        torch.set_num_threads(threads)
-    assert calls == [(1, 1, 16)]
+    yield calls
+    torch.set_num_threads(threads)
+
+
+def test_layer_splits_only_few_row_inference_inputs(monkeypatch, split_calls) -> None:
+    monkeypatch.setattr(linear, "split_pays_off", lambda threads: True)  # as on a machine where it is faster
+    layer = RowSplitLinear(16, 12)
+    with torch.no_grad():
+        one = layer(torch.ones(1, 1, 16))
+        many = layer(torch.ones(1, 40, 16))  # prefill-sized: the ordinary kernel
+    trained = layer(torch.ones(1, 1, 16))  # gradients on: the ordinary kernel
+    assert split_calls == [(1, 1, 16)]
     torch.testing.assert_close(one[0, 0], many[0, 0])
     assert trained.requires_grad
 
@@ -63,21 +67,14 @@ def test_single_query_attention_equals_sdpa(heads: int, kv_heads: int, scale) ->
 
 
 @pytest.mark.parametrize("faster", [True, False])
-def test_layer_takes_the_split_only_where_it_was_measured_faster(monkeypatch, faster: bool) -> None:
-    asked, calls = [], []
+def test_layer_takes_the_split_only_where_it_was_measured_faster(monkeypatch, split_calls, faster: bool) -> None:
+    asked = []
     monkeypatch.setattr(linear, "split_pays_off", lambda threads: asked.append(threads) or faster)
-    real = linear.row_split_linear
-    monkeypatch.setattr(linear, "row_split_linear", lambda *a: calls.append(a[0].shape) or real(*a))
     layer = RowSplitLinear(16, 12)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        with torch.no_grad():
-            out = layer(torch.ones(1, 1, 16))
-    finally:
-        torch.set_num_threads(threads)
+    with torch.no_grad():
+        out = layer(torch.ones(1, 1, 16))
     assert asked == [2]
-    assert calls == ([(1, 1, 16)] if faster else [])
+    assert split_calls == ([(1, 1, 16)] if faster else [])
     torch.testing.assert_close(out, F.linear(torch.ones(1, 1, 16), layer.weight, layer.bias))
 
 
