@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, Iterable, Sequence
 
 import torch
@@ -87,24 +86,27 @@ def pooled_readout(pipeline: Any, samples: Sequence[Any], *, batch_size: int = 1
     Answers must be one token each (a multi-token answer raises, naming its line).
     """
     from mmplug.core.training.data import MediaCache, training_batch
+    from mmplug.core.training.evaluation import EvalReport
 
     tokenizer = pipeline.processor.tokenizer
-    words: dict[str, dict[str, int]] = {}
+    words: dict[str, dict[str, int]] = {}  # task -> answer -> its token id
     for sample in samples:
         ids = tokenizer.encode(sample.answer(), add_special_tokens=False)
         if len(ids) != 1:
             raise ProcessorError(f"line {sample.line}: answer {sample.answer()!r} is {len(ids)} tokens; the pooled "
                                  "readout scores one-token answers")
         words.setdefault(str(sample.meta.get("task", "all")), {})[sample.answer()] = ids[0]
-    media, right, total = MediaCache(pipeline, keep=False), defaultdict(int), defaultdict(int)
+    candidates = {task: (list(answers), list(answers.values())) for task, answers in words.items()}
+    media, report = MediaCache(pipeline, keep=False), EvalReport()
     for start in range(0, len(samples), batch_size):
         chunk = samples[start:start + batch_size]
         logits = pipeline.model.language_model.logits(
             pooled_media_embeddings(pipeline.model, training_batch(pipeline.processor, media, chunk)))
         for sample, row in zip(chunk, logits):
             task = str(sample.meta.get("task", "all"))
-            candidates = list(words[task])
-            best = candidates[int(row[[words[task][w] for w in candidates]].argmax())]
-            total[task] += 1
-            right[task] += int(best == sample.answer())
-    return {task: right[task] / total[task] for task in sorted(total)}
+            names, ids = candidates[task]
+            best = names[int(row[ids].argmax())]
+            report.total[task] += 1
+            report.correct[task] += int(best == sample.answer())
+            report.predictions.append((sample, best))
+    return report.as_dict()

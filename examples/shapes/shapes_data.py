@@ -269,11 +269,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     write_split(args.out, "train", args.train_clips, args.train_images, first_seed=0, multi_turn=args.multi_turn,
                 stills=args.train_stills)
+    written = ["train.jsonl", "test.jsonl"]
     if args.tower_stills or args.tower_images:
         write_split(args.out, "tower", 0, args.tower_images, first_seed=0, multi_turn=args.multi_turn,
                     stills=args.tower_stills, place=args.tower_place)
+        written.append("tower.jsonl")
     write_split(args.out, "test", args.test_clips, args.test_images, first_seed=HELD_OUT_SEED, one_question=True)
-    written = ["train.jsonl", "test.jsonl"] + (["tower.jsonl"] if args.tower_stills or args.tower_images else [])
     print(f"wrote {', '.join(f'{args.out}/{name}' for name in written)}")
 
 
