@@ -40,6 +40,9 @@ class StageConfig(PluginOptions):
     betas: tuple[float, float] = (0.9, 0.999)
     train: list[Part] = Field(default_factory=lambda: list(MODEL_SECTIONS),
                               description="Parts whose weights this stage updates; the others are frozen.")
+    lr_scale: dict[Part, float] = Field(default_factory=dict, description=(
+        "Per-part multipliers of lr, e.g. {vision_encoder: 0.1}: a part an earlier stage taught keeps "
+        "learning, slowly, instead of being frozen or trained at full speed. Unnamed parts: 1."))
     objective: Objective = Field(default="next_token", description=(
         "next_token: cross-entropy of the assistant text (the decoder runs). bag_of_words: each sample's "
         "media tokens, projected and mean-pooled, through the language model's output head, scored "
@@ -56,6 +59,12 @@ class StageConfig(PluginOptions):
             raise ValueError(f"warmup_steps ({self.warmup_steps}) must be smaller than steps ({self.steps})")
         if not self.train:
             raise ValueError("'train' lists no part; name at least one of " + ", ".join(MODEL_SECTIONS))
+        untrained = sorted(set(self.lr_scale) - set(self.train))
+        if untrained:
+            raise ValueError(f"lr_scale names {untrained}, which this stage does not train (train: {self.train})")
+        bad = {part: scale for part, scale in self.lr_scale.items() if not scale > 0}
+        if bad:
+            raise ValueError(f"lr_scale must be > 0 (freeze a part by leaving it out of 'train'): {bad}")
         return self
 
 

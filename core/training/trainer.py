@@ -67,8 +67,8 @@ def reinitialise(model: torch.nn.Module, std: float) -> None:
                 bias.zero_()
 
 
-def set_trainable(model: torch.nn.Module, stage: StageConfig, frozen: list[str]) -> list[torch.nn.Parameter]:
-    """requires_grad on the stage's parts only; returns the trainable parameters."""
+def set_trainable(model: torch.nn.Module, stage: StageConfig, frozen: list[str]) -> None:
+    """requires_grad on the stage's parts only (parameters outside every part stay trainable)."""
     clash = sorted(set(stage.train) & set(frozen))
     if clash:
         raise ConfigError([ConfigIssue(f"stages.{stage.name}.train", (
@@ -77,18 +77,36 @@ def set_trainable(model: torch.nn.Module, stage: StageConfig, frozen: list[str])
         part = getattr(model, section, None)
         if part is not None:
             part.requires_grad_(section in stage.train)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
+    if not any(p.requires_grad for p in model.parameters()):
         raise ConfigError([ConfigIssue(f"stages.{stage.name}.train", f"none of {stage.train} exists in this model")])
-    return params
 
 
-def make_optimizer(params: list[torch.nn.Parameter], stage: StageConfig) -> torch.optim.AdamW:
-    """AdamW; weight decay on matrices only (not on norms and biases)."""
-    decay = [p for p in params if p.dim() >= 2]
-    rest = [p for p in params if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": stage.weight_decay}, {"params": rest, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=stage.lr, betas=stage.betas)
+def parameter_groups(model: torch.nn.Module, stage: StageConfig) -> list[dict[str, Any]]:
+    """AdamW groups of the trainable parameters: per part (its ``lr_scale``), weight decay on
+    matrices only (not on norms and biases). Each group carries its ``lr_scale``."""
+    seen: set[int] = set()
+    groups: list[dict[str, Any]] = []
+
+    def add(params: list[torch.nn.Parameter], scale: float) -> None:
+        fresh = [p for p in params if p.requires_grad and id(p) not in seen]
+        seen.update(id(p) for p in fresh)
+        for decay in (True, False):
+            chosen = [p for p in fresh if (p.dim() >= 2) == decay]
+            if chosen:
+                groups.append({"params": chosen, "weight_decay": stage.weight_decay if decay else 0.0,
+                               "lr_scale": scale})
+
+    for section in MODEL_SECTIONS:
+        part = getattr(model, section, None)
+        if part is not None:
+            add(list(part.parameters()), stage.lr_scale.get(section, 1.0))
+    add(list(model.parameters()), 1.0)  # parameters outside every part
+    return groups
+
+
+def make_optimizer(model: torch.nn.Module, stage: StageConfig) -> torch.optim.AdamW:
+    """AdamW over the stage's trainable parameters (see :func:`parameter_groups`)."""
+    return torch.optim.AdamW(parameter_groups(model, stage), lr=stage.lr, betas=stage.betas)
 
 
 class Trainer:
@@ -177,7 +195,7 @@ class Trainer:
         log = MetricsLog(self.output_dir / "metrics.jsonl", resume_step=state.step if saved else None)
         frozen = list(pipe.config.config.multimodal.freeze)
         model.train()
-        stage_index, optimizer, loss, started = None, None, None, time.perf_counter()
+        stage_index, optimizer, part_scales, loss, started = None, None, [], None, time.perf_counter()
         data, samples, order, batch_size = None, [], None, cfg.batch_size
         for step in progress(range(state.step, cfg.total_steps), total=cfg.total_steps - state.step,
                              description="train"):
@@ -185,7 +203,9 @@ class Trainer:
             stage = cfg.stages[index]
             if index != stage_index:
                 stage_index = index
-                optimizer = make_optimizer(set_trainable(model, stage, frozen), stage)
+                set_trainable(model, stage, frozen)
+                optimizer = make_optimizer(model, stage)
+                part_scales = [group["lr_scale"] for group in optimizer.param_groups]  # the config's, not a checkpoint's
                 if saved is not None:  # the saved moments belong to the stage of the step before
                     if cfg.stage_at(state.step - 1)[0] == index:
                         restore_optimizer(optimizer, saved[0], saved[1], saved[2])
@@ -201,8 +221,8 @@ class Trainer:
                     order = self._data_order(samples, batch_size, epoch, position)
             scale = warmup_cosine(inner, total_steps=stage.steps, warmup_steps=stage.warmup_steps,
                                   min_ratio=stage.min_lr_ratio)
-            for group in optimizer.param_groups:
-                group["lr"] = stage.lr * scale
+            for group, part_scale in zip(optimizer.param_groups, part_scales):
+                group["lr"] = stage.lr * scale * part_scale
             tick = time.perf_counter()
             batches = [training_batch(pipe.processor, media, [samples[i] for i in order.take(batch_size)])
                        for _ in range(cfg.grad_accum_steps)]

@@ -44,6 +44,10 @@ def test_stage_lookup_spans_stages():
     ({"stages": [{"steps": 5, "lr": 1e-3, "train": ["tokenizer"]}]}, "stages.0.train"),
     ({"stages": []}, "stages"),
     ({"batch_sise": 4}, "batch_sise"),
+    ({"stages": [{"steps": 5, "lr": 1e-3, "train": ["projector"], "lr_scale": {"vision_encoder": 0.1}}]},
+     "does not train"),
+    ({"stages": [{"steps": 5, "lr": 1e-3, "lr_scale": {"vision_encoder": 0.0}}]}, "lr_scale must be > 0"),
+    ({"stages": [{"steps": 5, "lr": 1e-3, "lr_scale": {"tower": 0.5}}]}, "stages.0.lr_scale"),
 ])
 def test_bad_configs_name_the_key(changes, where):
     with pytest.raises(ConfigError) as error:

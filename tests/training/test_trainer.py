@@ -57,6 +57,24 @@ def test_stages_freeze_the_parts_they_do_not_train(tiny_data, tmp_path, make_tra
                for n in after_one["language_model"])
 
 
+def test_lr_scale_slows_one_part(tiny_data, tmp_path, make_train_config):
+    """Adam's first step moves every weight by about lr (sign of the gradient): a part with
+    lr_scale 0.1 moves ten times less than the others."""
+    from mmplug.core.training.trainer import Trainer
+
+    config = load_train_config(make_train_config(tiny_data, tmp_path / "run", stages=[
+        {"steps": 1, "lr": 1e-2, "weight_decay": 0.0, "lr_scale": {"vision_encoder": 0.1}}]))
+    trainer = Trainer(config)
+    built = trainer.build()
+    before = {part: _snapshot(getattr(built.model, part)) for part in ("vision_encoder", "language_model")}
+    trainer.build = lambda: built
+    trainer.run()
+    moved = {part: max(float((p.detach() - before[part][n]).abs().max())
+                       for n, p in getattr(built.model, part).named_parameters()) for part in before}
+    assert moved["vision_encoder"] == pytest.approx(1e-3, rel=0.05)
+    assert moved["language_model"] == pytest.approx(1e-2, rel=0.05)
+
+
 def test_checkpoints_load_with_from_pretrained(tiny_data, tmp_path, make_train_config):
     from mmplug.core.pipeline import Pipeline
 
