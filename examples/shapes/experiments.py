@@ -49,6 +49,22 @@ def run_variant(name: str, override: str | None, steps: int | None, out: Path, t
             "steps": result.steps, "last_loss": result.last_loss, "override": override}
 
 
+def finished_run(run_dir: Path, test_manifest: str) -> dict:
+    """The baseline row from a finished ``mmplug train examples/shapes/train.yaml`` run (its
+    ``final`` weights evaluated here, steps/loss/time from its metrics.jsonl), so the shipped
+    model's own run is not trained a second time."""
+    from mmplug.core.pipeline import Pipeline
+    from mmplug.core.training.metrics import read_metrics
+
+    records = read_metrics(run_dir / "metrics.jsonl")
+    if not records or not (run_dir / "final").is_dir():
+        raise SystemExit(f"{run_dir}: not a finished training run (needs metrics.jsonl and final/)")
+    last = records[-1]
+    scores = accuracy(Pipeline.from_pretrained(run_dir / "final"), test_manifest)
+    return {"accuracy": scores, "train_s": last["elapsed_s"], "total_s": None, "steps": last["step"],
+            "last_loss": last["loss"], "override": None}
+
+
 def report(results: dict) -> str:
     extra = {name: {"change": f"`{r['override']}`" if r["override"] else "-", "steps": str(r["steps"]),
                     "train time": f"{r['train_s'] / 60:.1f} min", "final loss": f"{r['last_loss']:.3f}"}
@@ -65,12 +81,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--merge", nargs="*", type=Path, default=[],
                         help="also report results.json of these earlier --out folders (runs in parallel)")
     parser.add_argument("--report-only", action="store_true", help="print the table, train nothing")
+    parser.add_argument("--baseline-run", type=Path, help=(
+        "take the baseline row from this finished `mmplug train examples/shapes/train.yaml` output_dir "
+        "instead of training the baseline again"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results_file = args.out / "results.json"
     results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    baseline = next(iter(VARIANTS))
+    if args.baseline_run:
+        results[baseline] = finished_run(args.baseline_run, args.test)
+        results_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     for name, override in VARIANTS.items():
-        if args.report_only or (args.only and not any(word in name for word in args.only)):
+        if args.report_only or (args.only and not any(word in name for word in args.only)) or \
+                (name == baseline and args.baseline_run):
             continue
         results[name] = run_variant(name, override, args.steps, args.out, args.test)
         results_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
