@@ -47,14 +47,7 @@ def held_out_report(pipe, shapes, tmp_path_factory):
     return report
 
 
-#: Tasks where the shipped model is below the issue's threshold (see models/shapes-tiny/README.md);
-#: strict, so a better model that passes turns these into failures until the mark is removed.
-BELOW_THRESHOLD = {"shape"}
-
-
-@pytest.mark.parametrize("task", [
-    pytest.param(task, marks=pytest.mark.xfail(strict=True, reason="shipped model below the issue's threshold"))
-    if task in BELOW_THRESHOLD else task for task in THRESHOLDS])
+@pytest.mark.parametrize("task", list(THRESHOLDS))
 def test_held_out_accuracy(held_out_report, task):
     wrong = [(s.meta["seed"], s.answer(), said) for s, said in held_out_report.predictions
              if s.meta["task"] == task and said != s.answer()]
