@@ -65,8 +65,26 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
+class TokenClock:
+    """A transformers streamer that only notes when each new token arrives (the first ``put``
+    is the prompt, before prefill)."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self._prompt_seen = False
+
+    def put(self, value) -> None:
+        if self._prompt_seen:
+            self.times.append(time.perf_counter())
+        self._prompt_seen = True
+
+    def end(self) -> None:
+        pass
+
+
 def load_side(side: str, weights: str, threads: int | None):
-    """Build one implementation with the shared weights; returns (generate(n), decoder weight bytes)."""
+    """Build one implementation with the shared weights; returns (generate(n) -> the arrival
+    time of each new token, decoder weight bytes)."""
     import torch
     from safetensors.torch import load_file
 
@@ -80,19 +98,23 @@ def load_side(side: str, weights: str, threads: int | None):
         model.load_state_dict(state)
 
         def generate(n):
+            clock = TokenClock()
             model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), pixel_values_videos=pixels,
-                           max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=PAD, eos_token_id=EOS)
+                           max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=PAD, eos_token_id=EOS,
+                           streamer=clock)
+            return clock.times
     else:
         from mmplug.core.builder import build_model
-        from mmplug.core.generation import GenerationConfig, generate_ids
+        from mmplug.core.generation import GenerationConfig, decode_steps
         from mmplug.core.checkpoint import rename_to_model
 
         model = build_model(mmplug_config()).eval()
         model.load_state_dict(rename_to_model(state, "state_dict"))
 
         def generate(n):
-            generate_ids(model, {"input_ids": ids, "pixel_values_videos": pixels},
-                         GenerationConfig(max_new_tokens=n, min_new_tokens=n), eos_ids=[EOS], pad_id=PAD)
+            steps = decode_steps(model, {"input_ids": ids, "pixel_values_videos": pixels},
+                                 GenerationConfig(max_new_tokens=n, min_new_tokens=n), eos_ids=[EOS], pad_id=PAD)
+            return [time.perf_counter() for _ in steps]
     del state
     lm = model.language_model
     lm_bytes = sum(p.numel() * p.element_size() for n, p in lm.named_parameters() if "embed_tokens" not in n)
@@ -100,8 +122,9 @@ def load_side(side: str, weights: str, threads: int | None):
 
 
 def serve_side(side: str, weights: str, threads: int | None) -> None:
-    """A worker process: answers "run N" (seconds for generate(N)) and "stats" lines on stdin, so
-    the parent can interleave the two implementations run by run."""
+    """A worker process: answers "run N" (seconds for generate(N) and the median gap between
+    consecutive new tokens) and "stats" lines on stdin, so the parent can interleave the two
+    implementations run by run."""
     generate, lm_bytes = load_side(side, weights, threads)
     generate(2)  # warm-up
     print("ready", flush=True)
@@ -109,8 +132,11 @@ def serve_side(side: str, weights: str, threads: int | None) -> None:
         command = line.split()
         if command[0] == "run":
             start = time.perf_counter()
-            generate(int(command[1]))
-            print(time.perf_counter() - start, flush=True)
+            times = generate(int(command[1]))
+            seconds = time.perf_counter() - start
+            gaps = [b - a for a, b in zip(times, times[1:])]
+            print(json.dumps({"seconds": seconds, "token_gap_s": statistics.median(gaps) if gaps else None}),
+                  flush=True)
         elif command[0] == "stats":
             print(json.dumps({"peak_rss_mb": peak_rss_mb(), "decode_weight_bytes": lm_bytes}), flush=True)
         else:
@@ -174,7 +200,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     sides = ("transformers", "mmplug")
-    first, full, bandwidth = {side: [] for side in sides}, {side: [] for side in sides}, []
+    # first: seconds to the first token; gaps: median time between consecutive new tokens
+    first, gaps, bandwidth = {side: [] for side in sides}, {side: [] for side in sides}, []
     with tempfile.TemporaryDirectory() as tmp:
         weights = str(Path(tmp) / "weights.safetensors")
         save_file({k: v.contiguous() for k, v in reference_model().state_dict().items()}, weights)
@@ -182,15 +209,14 @@ def main() -> None:
         for round_ in range(args.repeats):
             bandwidth.append(measure_bandwidth(repeats=3))
             for side in (sides if round_ % 2 == 0 else sides[::-1]):
-                first[side].append(float(workers[side].ask("run 1")))
-                full[side].append(float(workers[side].ask(f"run {args.new_tokens}")))
+                first[side].append(json.loads(workers[side].ask("run 1"))["seconds"])
+                gaps[side].append(json.loads(workers[side].ask(f"run {args.new_tokens}"))["token_gap_s"])
         stats = {side: json.loads(workers[side].ask("stats")) for side in sides}
         for worker in workers.values():
             worker.close()
     results = {}
     for side in sides:
-        per_token = [(f - t) / (args.new_tokens - 1) for f, t in zip(full[side], first[side])]
-        results[side] = {"ttft_s": statistics.median(first[side]), "per_token_s": statistics.median(per_token),
+        results[side] = {"ttft_s": statistics.median(first[side]), "per_token_s": statistics.median(gaps[side]),
                          **stats[side]}
     ours, ref = results["mmplug"], results["transformers"]
     read_rate = statistics.median(bandwidth)
