@@ -11,6 +11,11 @@ from mmplug.core.progress import progress
 from mmplug.core.training.manifest import Sample, message_text
 
 
+def task_of(sample: Sample) -> str:
+    """The sample's task: its manifest ``task`` key, or "all"."""
+    return str(sample.meta.get("task", "all"))
+
+
 @dataclass
 class EvalReport:
     """Per-task counts (task = the manifest's ``task`` key, or "all") and every prediction."""
@@ -18,6 +23,13 @@ class EvalReport:
     correct: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     total: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     predictions: list[tuple[Sample, str]] = field(default_factory=list)
+
+    def record(self, sample: Sample, predicted: str, expected: str) -> None:
+        """Count one answer of ``sample`` under its task."""
+        task = task_of(sample)
+        self.total[task] += 1
+        self.correct[task] += int(predicted == expected)
+        self.predictions.append((sample, predicted))
 
     def accuracy(self, task: str | None = None) -> float:
         """Fraction correct for ``task`` (None: over all samples)."""
@@ -51,9 +63,5 @@ def evaluate(pipeline: Any, samples: Sequence[Sample], *, batch_size: int = 8, m
         outputs = pipeline.generate([_question(s) for s in batch], images=images if any(images or []) else None,
                                     videos=videos if any(videos or []) else None, max_new_tokens=max_new_tokens)
         for sample, output in zip(batch, outputs):
-            task = str(sample.meta.get("task", "all"))
-            predicted = normalise(output.text)
-            report.total[task] += 1
-            report.correct[task] += int(predicted == normalise(sample.answer()))
-            report.predictions.append((sample, predicted))
+            report.record(sample, normalise(output.text), normalise(sample.answer()))
     return report

@@ -86,7 +86,7 @@ def pooled_readout(pipeline: Any, samples: Sequence[Any], *, batch_size: int = 1
     Answers must be one token each (a multi-token answer raises, naming its line).
     """
     from mmplug.core.training.data import MediaCache, training_batch
-    from mmplug.core.training.evaluation import EvalReport
+    from mmplug.core.training.evaluation import EvalReport, task_of
 
     tokenizer = pipeline.processor.tokenizer
     words: dict[str, dict[str, int]] = {}  # task -> answer -> its token id
@@ -95,7 +95,7 @@ def pooled_readout(pipeline: Any, samples: Sequence[Any], *, batch_size: int = 1
         if len(ids) != 1:
             raise ProcessorError(f"line {sample.line}: answer {sample.answer()!r} is {len(ids)} tokens; the pooled "
                                  "readout scores one-token answers")
-        words.setdefault(str(sample.meta.get("task", "all")), {})[sample.answer()] = ids[0]
+        words.setdefault(task_of(sample), {})[sample.answer()] = ids[0]
     candidates = {task: (list(answers), list(answers.values())) for task, answers in words.items()}
     media, report = MediaCache(pipeline, keep=False), EvalReport()
     for start in range(0, len(samples), batch_size):
@@ -103,10 +103,6 @@ def pooled_readout(pipeline: Any, samples: Sequence[Any], *, batch_size: int = 1
         logits = pipeline.model.language_model.logits(
             pooled_media_embeddings(pipeline.model, training_batch(pipeline.processor, media, chunk)))
         for sample, row in zip(chunk, logits):
-            task = str(sample.meta.get("task", "all"))
-            names, ids = candidates[task]
-            best = names[int(row[ids].argmax())]
-            report.total[task] += 1
-            report.correct[task] += int(best == sample.answer())
-            report.predictions.append((sample, best))
+            names, ids = candidates[task_of(sample)]
+            report.record(sample, names[int(row[ids].argmax())], sample.answer())
     return report.as_dict()
