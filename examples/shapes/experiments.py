@@ -29,17 +29,26 @@ VARIANTS = {
 }
 
 
-def run_variant(name: str, override: str | None, steps: int | None, out: Path, test_manifest: str) -> dict:
-    from mmplug.core.training import load_train_config, train
-
+def recipe_for(steps: int | None, threads: int | None, output_dir: Path) -> dict:
+    """examples/shapes/train.yaml as a dict, with ``steps`` (all stages together, shared in the
+    recipe's proportions) and torch ``threads`` replaced when given, writing no checkpoint."""
     data = yaml.safe_load((HERE / "train.yaml").read_text(encoding="utf-8"))
-    if steps:  # the budget goes to the stages in the recipe's proportions
+    if steps:
         total = sum(stage["steps"] for stage in data["stages"])
         for stage in data["stages"]:
             stage["steps"] = max(2, round(steps * stage["steps"] / total))
             stage["warmup_steps"] = min(stage.get("warmup_steps", 0), stage["steps"] // 10)
-    slug = name.split(" ")[0].strip("()")
-    data.update(output_dir=str(out / slug), save_every=0, save_final=False)
+    if threads:
+        data["threads"] = threads
+    data.update(output_dir=str(output_dir), save_every=0, save_final=False)
+    return data
+
+
+def run_variant(name: str, override: str | None, steps: int | None, threads: int | None, out: Path,
+                test_manifest: str) -> dict:
+    from mmplug.core.training import load_train_config, train
+
+    data = recipe_for(steps, threads, out / name.split(" ")[0].strip("()"))
     overrides = [f"pipeline.{override}"] if override else None
     config = load_train_config(data, overrides)
     started = time.perf_counter()
@@ -75,6 +84,8 @@ def report(results: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=None, help="steps per run, all stages (default: the recipe's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per run (default: the recipe's; 1 when runs share the CPU)")
     parser.add_argument("--out", type=Path, default=Path("build/shapes/experiments"))
     parser.add_argument("--test", default="build/shapes/data/test.jsonl")
     parser.add_argument("--only", nargs="*", help="run only variants whose name contains one of these")
@@ -96,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.report_only or (args.only and not any(word in name for word in args.only)) or \
                 (name == baseline and args.baseline_run):
             continue
-        results[name] = run_variant(name, override, args.steps, args.out, args.test)
+        results[name] = run_variant(name, override, args.steps, args.threads, args.out, args.test)
         results_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     for folder in args.merge:
         results.update(json.loads((folder / "results.json").read_text()))

@@ -38,3 +38,18 @@ def test_baseline_row_comes_from_a_finished_run(tiny_data, tmp_path, make_train_
 def test_an_unfinished_run_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="not a finished training run"):
         _experiments().finished_run(tmp_path, "unused.jsonl")
+
+
+def test_recipe_for_shares_steps_and_sets_threads(tmp_path):
+    experiments = _experiments()
+    recipe = experiments.recipe_for(None, None, tmp_path)
+    shortened = experiments.recipe_for(600, 1, tmp_path)
+    full_steps = [stage["steps"] for stage in recipe["stages"]]
+    short_steps = [stage["steps"] for stage in shortened["stages"]]
+    assert sum(short_steps) == 600 and short_steps != full_steps
+    assert short_steps[0] / short_steps[1] == pytest.approx(full_steps[0] / full_steps[1], rel=0.01)
+    assert all(stage["warmup_steps"] <= stage["steps"] // 10 for stage in shortened["stages"])
+    assert shortened["threads"] == 1 and recipe["threads"] == experiments.yaml.safe_load(
+        (SHAPES_DIR / "train.yaml").read_text())["threads"]
+    assert (shortened["save_every"], shortened["save_final"]) == (0, False)
+    load_train_config(shortened)  # still a valid training config
