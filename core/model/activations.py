@@ -30,21 +30,8 @@ def check_activation(name: str) -> str:
 
 
 def build_activation(name: str) -> Any:
-    """A ``torch.nn.Module`` computing the named activation (elementwise, any shape)."""
-    import torch
-    from torch import nn
+    """A ``torch.nn.Module`` computing the named activation (elementwise, any shape); see
+    :class:`mmplug.core.model.activation_layer.Activation` for its in-place variants."""
+    from mmplug.core.model.activation_layer import Activation
 
-    class QuickGELU(nn.Module):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return x * torch.sigmoid(1.702 * x)
-
-    table = {
-        "gelu": lambda: nn.GELU(),
-        "gelu_pytorch_tanh": lambda: nn.GELU(approximate="tanh"),
-        "gelu_new": lambda: nn.GELU(approximate="tanh"),
-        "quick_gelu": QuickGELU,
-        "silu": nn.SiLU,
-        "swish": nn.SiLU,
-        "relu": nn.ReLU,
-    }
-    return table[check_activation(name)]()
+    return Activation(check_activation(name))
