@@ -1,7 +1,7 @@
 """The activation module that parts build by name (:func:`mmplug.core.model.activations.build_activation`).
 
 Besides the usual out-of-place ``forward``, it can write its result into the input's own memory
-(:meth:`Activation.in_place`, :meth:`Activation.times`) when no gradient is recorded. Parts use
+(``act(x, in_place=True)``) when no gradient is recorded. Parts use
 that on the temporaries between two linear layers: on CPU a fresh tensor of that size is new
 memory from the OS, and its first-touch page faults made a prefill's ``silu(gate) * up`` on a
 (1, 2087, 2816) float32 tensor about 3x slower than the same work done in place.
@@ -44,25 +44,25 @@ def records_gradient(x: torch.Tensor) -> bool:
 
 
 class Activation(nn.Module):
-    """An elementwise activation named in :data:`FUNCTIONS`: any shape in, the same shape out."""
+    """An elementwise activation named in :data:`FUNCTIONS`: any shape in, the same shape out.
+
+    ``act(x)`` is out of place. ``act(x, in_place=True)`` writes the result into ``x`` (and returns
+    it) unless autograd records ``x``, then it is out of place: only for a temporary that nothing
+    else reads afterwards (forward hooks then see the input already overwritten, as with
+    ``nn.ReLU(inplace=True)``). ``times=other`` multiplies the result by ``other`` (a gated MLP's
+    product), in the same memory.
+    """
 
     def __init__(self, name: str):
         super().__init__()
         self.name = name
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return FUNCTIONS[self.name][0](x)
-
-    def in_place(self, x: torch.Tensor) -> torch.Tensor:
-        """The activation of ``x``, written into ``x`` (and returned) unless autograd records
-        ``x``; then a new tensor. Only for a temporary that nothing else reads afterwards."""
-        return self(x) if records_gradient(x) else FUNCTIONS[self.name][1](x)
-
-    def times(self, x: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
-        """activation(x) * other (a gated MLP's product), in ``x``'s memory like :meth:`in_place`."""
-        if records_gradient(x) or records_gradient(other):
-            return self(x) * other
-        return self.in_place(x).mul_(other)
+    def forward(self, x: torch.Tensor, *, times: torch.Tensor | None = None, in_place: bool = False) -> torch.Tensor:
+        out_of_place, in_place_function = FUNCTIONS[self.name]
+        if not in_place or records_gradient(x) or (times is not None and records_gradient(times)):
+            return out_of_place(x) if times is None else out_of_place(x) * times
+        result = in_place_function(x)
+        return result if times is None else result.mul_(times)
 
     def extra_repr(self) -> str:
         return self.name

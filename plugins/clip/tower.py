@@ -62,7 +62,7 @@ class ClipMlp(nn.Module):
         self.fc2 = nn.Linear(o.intermediate_size, o.hidden_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.activation.in_place(self.fc1(x)))
+        return self.fc2(self.activation(self.fc1(x), in_place=True))
 
 
 class ClipLayer(nn.Module):

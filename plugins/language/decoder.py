@@ -46,7 +46,7 @@ class GatedMlp(nn.Module):
         self.act_fn = build_activation(o.hidden_act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(self.act_fn.times(self.gate_proj(x), self.up_proj(x)))
+        return self.down_proj(self.act_fn(self.gate_proj(x), times=self.up_proj(x), in_place=True))
 
 
 class SelfAttention(nn.Module):

@@ -26,7 +26,7 @@ class Mlp2xProjector(nn.Module, Projector):
         self.linear_2 = nn.Linear(out_features, out_features, bias=bias)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.linear_2(self.act.in_place(self.linear_1(features)))
+        return self.linear_2(self.act(self.linear_1(features), in_place=True))
 
 
 class LinearProjector(nn.Module, Projector):
