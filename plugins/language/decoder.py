@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mmplug.core.errors import ProcessorError
@@ -21,6 +22,10 @@ from mmplug.plugins.language.options import LlamaOptions
 from mmplug.plugins.language.rope import RotaryEmbedding, apply_rotary
 
 
+#: torch >= 2.4 has a one-call RMSNorm (same bits as the steps below in float32, in one dispatch)
+FUNCTIONAL_RMS_NORM = getattr(F, "rms_norm", None)
+
+
 class RMSNorm(nn.Module):
     """x / rms(x) * weight over the last axis, computed in float32."""
 
@@ -30,6 +35,9 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if FUNCTIONAL_RMS_NORM is not None and x.dtype == self.weight.dtype == torch.float32:
+            return FUNCTIONAL_RMS_NORM(x, self.weight.shape, self.weight, self.eps)
+        # half precision: normalise in float32 and cast back before the weight, as the reference does
         x32 = x.float()
         x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
         return self.weight * x32.to(x.dtype)
