@@ -19,17 +19,12 @@ import argparse
 import statistics
 import time
 
-from generate import EOS, PAD, inputs, measure_bandwidth, mmplug_config
+from generate import inputs, measure_bandwidth, median_gap, mmplug_config, mmplug_token_times
 
 
 def token_gap_ms(model, ids, pixels, new_tokens: int = 33) -> float:
     """Median gap in ms between consecutive new tokens of one greedy run."""
-    from mmplug.core.generation import GenerationConfig, decode_steps
-
-    config = GenerationConfig(max_new_tokens=new_tokens, min_new_tokens=new_tokens)
-    times = [time.perf_counter() for _ in decode_steps(model, {"input_ids": ids, "pixel_values_videos": pixels},
-                                                        config, eos_ids=[EOS], pad_id=PAD)]
-    return statistics.median(b - a for a, b in zip(times, times[1:])) * 1e3
+    return median_gap(mmplug_token_times(model, ids, pixels, new_tokens)) * 1e3
 
 
 def best_ms(function, repeats: int) -> float:

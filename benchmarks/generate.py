@@ -82,6 +82,21 @@ class TokenClock:
         pass
 
 
+def mmplug_token_times(model, ids, pixels, n: int) -> list[float]:
+    """Arrival time (perf_counter) of each of ``n`` greedy new tokens from mmplug's engine."""
+    from mmplug.core.generation import GenerationConfig, decode_steps
+
+    steps = decode_steps(model, {"input_ids": ids, "pixel_values_videos": pixels},
+                         GenerationConfig(max_new_tokens=n, min_new_tokens=n), eos_ids=[EOS], pad_id=PAD)
+    return [time.perf_counter() for _ in steps]
+
+
+def median_gap(times: list[float]) -> float | None:
+    """Median seconds between consecutive token arrivals (None for fewer than two)."""
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    return statistics.median(gaps) if gaps else None
+
+
 def load_side(side: str, weights: str, threads: int | None):
     """Build one implementation with the shared weights; returns (generate(n) -> the arrival
     time of each new token, decoder weight bytes)."""
@@ -105,16 +120,13 @@ def load_side(side: str, weights: str, threads: int | None):
             return clock.times
     else:
         from mmplug.core.builder import build_model
-        from mmplug.core.generation import GenerationConfig, decode_steps
         from mmplug.core.checkpoint import rename_to_model
 
         model = build_model(mmplug_config()).eval()
         model.load_state_dict(rename_to_model(state, "state_dict"))
 
         def generate(n):
-            steps = decode_steps(model, {"input_ids": ids, "pixel_values_videos": pixels},
-                                 GenerationConfig(max_new_tokens=n, min_new_tokens=n), eos_ids=[EOS], pad_id=PAD)
-            return [time.perf_counter() for _ in steps]
+            return mmplug_token_times(model, ids, pixels, n)
     del state
     lm = model.language_model
     lm_bytes = sum(p.numel() * p.element_size() for n, p in lm.named_parameters() if "embed_tokens" not in n)
@@ -134,9 +146,7 @@ def serve_side(side: str, weights: str, threads: int | None) -> None:
             start = time.perf_counter()
             times = generate(int(command[1]))
             seconds = time.perf_counter() - start
-            gaps = [b - a for a, b in zip(times, times[1:])]
-            print(json.dumps({"seconds": seconds, "token_gap_s": statistics.median(gaps) if gaps else None}),
-                  flush=True)
+            print(json.dumps({"seconds": seconds, "token_gap_s": median_gap(times)}), flush=True)
         elif command[0] == "stats":
             print(json.dumps({"peak_rss_mb": peak_rss_mb(), "decode_weight_bytes": lm_bytes}), flush=True)
         else:
