@@ -17,11 +17,14 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def mmplug_register_parts(register: Callable[..., Any]) -> None:
-    """Register parts: ``register(kind, name, factory, options=..., summary=...)``.
+    """Register parts: ``register(kind, name, factory, options=..., summary=..., hf_mapping=...)``.
 
     ``factory`` is a callable or a lazy ``"package.module:attr"`` string; it is
-    called as ``factory(options, context)`` when the part is built. ``options``
-    is a pydantic model class (or lazy string) validating the part's options.
+    called as ``factory(options, context)`` (a :class:`mmplug.core.context.BuildContext`)
+    when the part is built. ``options`` is a pydantic model class (or lazy string)
+    validating the part's options. ``hf_mapping`` (optional, lazy string) is the part's
+    :class:`mmplug.core.checkpoint.hf_mapping.SubConfigMapping`: how a transformers
+    sub-config of its model type becomes its options, so model families can read it.
     """
 
 

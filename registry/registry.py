@@ -40,13 +40,14 @@ class Registry:
         summary: str = "",
         override: bool = False,
         provenance: Provenance | None = None,
+        hf_mapping: Any = None,
     ) -> PartSpec:
         """Register one part. A second part with the same kind and name is an error
         naming both providers, unless ``override=True`` (the new one replaces the old)."""
         kind = Kind.parse(kind)
         if not name or not isinstance(name, str):
             raise ValueError(f"{kind.value} part needs a non-empty string name, got {name!r}")
-        spec = PartSpec(kind, name, factory, options, summary, provenance or Provenance())
+        spec = PartSpec(kind, name, factory, options, summary, provenance or Provenance(), hf_mapping)
         existing = self._parts[kind].get(name)
         if existing is not None and not override:
             raise DuplicatePartError(

@@ -8,9 +8,6 @@ from typing import Any, Callable
 from mmplug.core.errors import PluginLoadError
 from mmplug.registry.kinds import Kind
 
-Reference = "str | Callable[..., Any] | type"
-
-
 def resolve_reference(reference: Any, *, what: str) -> Any:
     """Import a lazy ``"package.module:attr"`` reference; pass other objects through.
 
@@ -47,7 +44,8 @@ class Provenance:
 
 @dataclass(frozen=True)
 class PartSpec:
-    """A registered part. ``factory(options, context)`` builds it; ``options`` validates its options."""
+    """A registered part. ``factory(options, context)`` builds it; ``options`` validates its options;
+    ``hf_mapping`` (optional) says how its transformers sub-config maps onto those options."""
 
     kind: Kind
     name: str
@@ -55,6 +53,7 @@ class PartSpec:
     options: Any = None
     summary: str = ""
     provenance: Provenance = field(default_factory=Provenance)
+    hf_mapping: Any = None
 
     @property
     def label(self) -> str:
@@ -66,6 +65,10 @@ class PartSpec:
     def load_options(self) -> type | None:
         """The part's pydantic options model, or None if it takes no options."""
         return resolve_reference(self.options, what=f"options of {self.label} from {self.provenance.describe()}")
+
+    def load_hf_mapping(self) -> Any:
+        """The part's :class:`~mmplug.core.checkpoint.hf_mapping.SubConfigMapping`, or None."""
+        return resolve_reference(self.hf_mapping, what=f"hf_mapping of {self.label} from {self.provenance.describe()}")
 
 
 @dataclass(frozen=True)

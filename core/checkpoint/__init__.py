@@ -13,7 +13,7 @@ from mmplug.core.lazy import lazy_attributes
 
 _LAZY = {
     "resolve_pretrained": "mmplug.core.checkpoint.hub",
-    "config_from_pretrained": "mmplug.core.checkpoint.hf_config",
+    "config_from_pretrained": "mmplug.core.checkpoint.pretrained_config",
     "load_weights": "mmplug.core.checkpoint.loader",
     "save_pretrained": "mmplug.core.checkpoint.saver",
     "convert_checkpoint": "mmplug.core.checkpoint.convert",

@@ -1,6 +1,6 @@
 """Rewrite a checkpoint in another layout (``mmplug convert``): load it into a meta-built model,
 then save it. Formats that cannot be loaded directly (e.g. ``languagebind``) import themselves
-through their ``import_checkpoint`` method."""
+through their ``import_checkpoint`` method (``can_import``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +19,7 @@ def convert_checkpoint(source: str | Path, destination: str | Path, *, layout: s
     from mmplug.core.builder import build_model
     from mmplug.core.checkpoint.files import list_weight_files
     from mmplug.core.checkpoint.formats import detect_format
-    from mmplug.core.checkpoint.hf_config import config_from_pretrained
+    from mmplug.core.checkpoint.pretrained_config import config_from_pretrained
     from mmplug.core.checkpoint.hub import resolve_pretrained
     from mmplug.core.checkpoint.loader import fill, read_config_json, torch_dtype
     from mmplug.core.checkpoint.saver import save_pretrained
@@ -35,10 +35,10 @@ def convert_checkpoint(source: str | Path, destination: str | Path, *, layout: s
     config = read_config_json(directory)
     _, fmt = detect_format(files.keys(), config, registry=registry, where=str(directory), layout=source_layout)
     dtype = dtype or stored_dtype(files)
-    importer = getattr(fmt, "import_checkpoint", None)
-    if importer is not None:
-        model, resolved, processor_dir = importer(directory, files, config, registry=registry, overrides=overrides,
-                                                  processor=Path(processor) if processor else None)
+    if fmt.can_import:
+        model, resolved, processor_dir = fmt.import_checkpoint(
+            directory, files, config, registry=registry, overrides=overrides,
+            processor=Path(processor) if processor else None)
         model = model.to(torch_dtype(dtype))
     else:
         resolved = resolve_config(config_from_pretrained(directory), overrides, registry=registry)

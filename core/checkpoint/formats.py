@@ -1,15 +1,15 @@
 """Pick the checkpoint format (a ``checkpoint_format`` plugin) that a checkpoint is written in.
 
 Every registered format is asked ``matches(keys, config)``; exactly one must answer yes.
-Formats may also carry optional attributes, read with ``getattr`` (not yet part of the
-interface): ``loadable = False`` with a ``hint`` (a layout that must be converted first, e.g. the
-original LanguageBind one) and ``import_checkpoint(...)`` (used by ``mmplug convert``).
+A format with ``loadable = False`` (see :class:`~mmplug.core.interfaces.checkpoint.CheckpointFormat`)
+is recognised but refused with its ``hint``.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from mmplug.core.errors import CheckpointError, MmplugError
+from mmplug.core.errors import CheckpointError, MmplugError, PluginLoadError
+from mmplug.core.interfaces.checkpoint import CheckpointFormat
 
 KIND = "checkpoint_format"
 
@@ -20,7 +20,11 @@ def format_names(registry: Any) -> list[str]:
 
 def build_format(registry: Any, name: str) -> Any:
     """The format registered as ``name`` (unknown names list the installed ones)."""
-    return registry.build(KIND, name, {}, None)
+    fmt = registry.build(KIND, name, {})
+    if not isinstance(fmt, CheckpointFormat):
+        raise PluginLoadError(f"checkpoint_format {name!r} built a {type(fmt).__name__}, not a CheckpointFormat "
+                              "(derive from mmplug.core.interfaces.CheckpointFormat)")
+    return fmt
 
 
 def detect_format(keys: Iterable[str], config: dict[str, Any], *, registry: Any, where: str,
@@ -54,11 +58,10 @@ def detect_format(keys: Iterable[str], config: dict[str, Any], *, registry: Any,
 
 def require_loadable(name: str, fmt: Any, where: str) -> None:
     """Stop with the format's own advice when it cannot be loaded directly."""
-    if getattr(fmt, "loadable", True):
+    if fmt.loadable:
         return
-    description = getattr(fmt, "description", name)
-    raise CheckpointError(f"{where} is in the {name!r} layout ({description}), which mmplug does not load "
-                          f"directly: {getattr(fmt, 'hint', 'convert it first with `mmplug convert`')}")
+    raise CheckpointError(f"{where} is in the {name!r} layout ({fmt.description or name}), which mmplug does not "
+                          f"load directly: {fmt.hint}")
 
 
 def rename_to_model(state_dict: dict[str, Any], layout: str, *, registry: Any = None) -> dict[str, Any]:

@@ -105,7 +105,7 @@ def plan(model: nn.Module, files: WeightFiles, fmt: Any, *, allow_missing: Itera
     if shapes:
         problems.append(f"{len(shapes)} tensor(s) with the wrong shape:\n" + "\n".join(shapes))
     if problems:
-        raise CheckpointError(f"{files.directory} does not fit this model ({getattr(fmt, 'name', fmt)} layout):\n"
+        raise CheckpointError(f"{files.directory} does not fit this model ({fmt.name or fmt} layout):\n"
                               + "\n".join(problems) + "\nCheck that config.json belongs to these weights; pass "
                               "allow_missing=[glob, ...] / allow_unused=[glob, ...] only to skip tensors on purpose.")
     return mapping, [name for name in missing if name not in refused], slots

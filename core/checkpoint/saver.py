@@ -13,7 +13,6 @@ from torch import nn
 
 from mmplug.core.checkpoint.files import SAFE_INDEX, SAFE_SINGLE
 from mmplug.core.checkpoint.formats import build_format
-from mmplug.core.checkpoint.hf_export import hf_config, preprocessor_config, processor_config, video_preprocessor_config
 from mmplug.core.checkpoint.safetensors_io import NAMES, write_file
 from mmplug.core.errors import CheckpointError
 
@@ -99,23 +98,19 @@ def _processor_sources(resolved: Any, source: Path | None) -> list[Path]:
     return found
 
 
-def write_processor_files(resolved: Any, directory: Path, source: Path | None) -> list[Path]:
+def write_processor_files(resolved: Any, directory: Path, source: Path | None, translation: Any) -> list[Path]:
+    """Copy the processor files the pipeline's sources hold, then write the ones the family's
+    ``translation`` generates from the resolved parts (over copies of the same name)."""
     written = []
     for name in PROCESSOR_FILES:
         origin = next((d / name for d in _processor_sources(resolved, source) if (d / name).is_file()), None)
         if origin is not None and origin.resolve() != (directory / name).resolve():
             shutil.copyfile(origin, directory / name)
             written.append(directory / name)
-    image_part = resolved.parts.get("image_processor")
-    generated = {"preprocessor_config.json": preprocessor_config(image_part),
-                 "video_preprocessor_config.json": video_preprocessor_config(image_part,
-                                                                             resolved.parts.get("frame_sampler")),
-                 "processor_config.json": None if (directory / "processor_config.json").is_file()
-                 else processor_config(resolved)}
-    for name, data in generated.items():
-        if data is not None:
-            (directory / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-            written.append(directory / name)
+    present = frozenset(name for name in PROCESSOR_FILES if (directory / name).is_file())
+    for name, data in translation.processor_files(resolved, existing=present).items():
+        (directory / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        written.append(directory / name)
     return written
 
 
@@ -137,7 +132,10 @@ def save_pretrained(model: nn.Module, resolved: Any, directory: str | Path, *, s
     if len(dtypes) > 1:
         raise CheckpointError(f"cannot save: the model mixes dtypes {sorted(map(str, dtypes))}; cast it to one")
     dtype = str(next(iter(dtypes), torch.float32)).replace("torch.", "")
-    config = hf_config(resolved, dtype=dtype)
+    if fmt.translation is None:
+        raise CheckpointError(f"cannot save in the {layout!r} layout: it belongs to no model family that writes "
+                              "config.json; choose a family's layout")
+    config = fmt.translation.from_pipeline(resolved, dtype=dtype)
     renamed = {}
     for name, tensor in tensors.items():
         try:
@@ -149,5 +147,5 @@ def save_pretrained(model: nn.Module, resolved: Any, directory: str | Path, *, s
     directory.mkdir(parents=True, exist_ok=True)
     write_weights(renamed, directory, max_shard_size)
     (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    write_processor_files(resolved, directory, Path(source) if source is not None else None)
+    write_processor_files(resolved, directory, Path(source) if source is not None else None, fmt.translation)
     return directory

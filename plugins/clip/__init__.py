@@ -9,5 +9,5 @@ from mmplug.registry import hookimpl
 @hookimpl
 def mmplug_register_parts(register):
     register("vision_encoder", "clip", "mmplug.plugins.clip.tower:build_clip",
-             options="mmplug.plugins.clip.options:ClipOptions",
+             options="mmplug.plugins.clip.options:ClipOptions", hf_mapping="mmplug.plugins.clip.options:CLIP_VISION",
              summary="CLIP ViT tower (patch/class/position embeddings, pre-LN, quick_gelu MLP blocks)")

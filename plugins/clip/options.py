@@ -3,8 +3,16 @@ from __future__ import annotations
 
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
+from mmplug.core.checkpoint.hf_mapping import SubConfigMapping
 from mmplug.core.model.activations import check_activation
 from mmplug.core.options import VisionEncoderOptions, VisionFacts
+
+#: transformers' CLIPVisionConfig (4.56.2): its defaults, in HF key names. ``vocab_size`` (of
+#: the text half of a CLIP config) shapes no weight of the tower.
+CLIP_VISION = SubConfigMapping("clip_vision_model", {
+    "hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
+    "num_channels": 3, "image_size": 224, "patch_size": 32, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
+}, unused=frozenset({"vocab_size"}))
 
 
 class ClipOptions(VisionEncoderOptions):

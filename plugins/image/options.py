@@ -66,6 +66,19 @@ def _size_value(value: Any, key: str, issues: list[ConfigIssue], *, square: bool
     return None
 
 
+def clip_options_to_hf(options: ClipImageOptions) -> dict[str, Any]:
+    """The HF (video) preprocessor config keys of ``options``: the inverse of
+    :func:`clip_options_from_hf` (file-type keys such as ``image_processor_type`` not included)."""
+    o = options
+    resample = {name: code for code, name in PIL_RESAMPLE.items()}[o.resample]
+    return {
+        "crop_size": {"height": o.crop_size, "width": o.crop_size}, "do_center_crop": o.do_center_crop,
+        "do_convert_rgb": True, "do_normalize": o.do_normalize, "do_rescale": o.do_rescale,
+        "do_resize": o.do_resize, "image_mean": list(o.image_mean), "image_std": list(o.image_std),
+        "resample": resample, "rescale_factor": o.rescale_factor, "size": {"shortest_edge": o.size},
+    }
+
+
 def clip_options_from_hf(config: dict[str, Any], *, source: str = "preprocessor_config.json",
                          **overrides: Any) -> ClipImageOptions:
     """Options from a Hugging Face (video) preprocessor config dict.

@@ -5,8 +5,24 @@ from typing import Any
 
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
+from mmplug.core.checkpoint.hf_mapping import SubConfigMapping
 from mmplug.core.model.activations import check_activation
 from mmplug.core.options import LanguageModelOptions, TextFacts
+
+#: transformers' LlamaConfig / MistralConfig (4.56.2) defaults, in HF key names; unset
+#: ``num_key_value_heads`` means ``num_attention_heads`` on both sides.
+LLAMA = SubConfigMapping("llama", {
+    "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+    "num_attention_heads": 32, "num_key_value_heads": None, "hidden_act": "silu", "max_position_embeddings": 2048,
+    "rms_norm_eps": 1e-6, "tie_word_embeddings": False, "rope_theta": 10000.0, "rope_scaling": None,
+    "attention_bias": False, "mlp_bias": False, "head_dim": None,
+}, same_as={"num_key_value_heads": "num_attention_heads"})
+MISTRAL = SubConfigMapping("mistral", {
+    "vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+    "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": None, "hidden_act": "silu",
+    "max_position_embeddings": 4096 * 32, "rms_norm_eps": 1e-6, "tie_word_embeddings": False,
+    "rope_theta": 10000.0, "sliding_window": 4096,
+}, same_as={"num_key_value_heads": "num_attention_heads"})
 
 #: rope_type -> (required keys, optional keys) of ``rope_scaling`` besides ``rope_type``.
 ROPE_SCALING_KEYS: dict[str, tuple[set[str], set[str]]] = {

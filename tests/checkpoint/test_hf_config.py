@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mmplug.core.checkpoint.hf_config import translate_config
+from mmplug.plugins.video_llava.translation import translate_config
 from mmplug.core.errors import ConfigError
 
 CASES = {

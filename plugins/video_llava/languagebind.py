@@ -14,8 +14,10 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
+from mmplug.core.checkpoint.hf_mapping import GENERIC_KEYS
 from mmplug.core.errors import CheckpointError
 from mmplug.plugins.checkpoints.prefix import DECODER, LM_HEAD, VIDEO, VISION, PrefixFormat
+from mmplug.plugins.video_llava.translation import processor_sections, runtime_sections
 
 #: llava config keys that describe training or the original repository's loading; unused.
 LLAVA_UNUSED = {"mm_image_tower", "mm_video_tower", "mm_vision_tower", "mm_hidden_size", "mm_use_im_patch_token",
@@ -55,7 +57,6 @@ class LanguageBindFormat(PrefixFormat):
                                   "Video-LLaVA processor files (tokenizer with <image>, <video>, <pad>): pass "
                                   "--processor DIR (e.g. mmplug's bundled plugins/presets/data/video-llava-processor)")
         from mmplug.core.builder import build_model
-        from mmplug.core.checkpoint.hf_config import processor_sections
         from mmplug.core.checkpoint.loader import fill
         from mmplug.core.resolve import resolve_config
 
@@ -77,7 +78,7 @@ class LanguageBindFormat(PrefixFormat):
         return converted, resolved, Path(processor)
 
 
-def languagebind(options: Any = None, context: Any = None) -> LanguageBindFormat:
+def languagebind(options: Any, context: Any) -> LanguageBindFormat:
     return LanguageBindFormat("languagebind", "original LanguageBind/Video-LLaVA-7B checkpoint", [
         ("lm_head.", LM_HEAD), ("model.mm_projector.0.", "projector.linear_1."),
         ("model.mm_projector.2.", "projector.linear_2."), ("model.image_tower.image_tower.", VISION),
@@ -103,18 +104,19 @@ def tower_options(files: Any, prefix: str, where: str) -> dict[str, Any]:
 
 def pipeline_config(config: dict[str, Any], files: Any, where: str) -> dict[str, Any]:
     """The mmplug config of the original checkpoint (its own 32000-token vocabulary)."""
-    from mmplug.core.checkpoint import hf_names as hf
+    from mmplug.core.errors import ConfigIssue
+    from mmplug.plugins.language.options import LLAMA
 
     if config.get("mm_projector_type", "mlp2x_gelu") != "mlp2x_gelu":
         raise CheckpointError(f"{where}: mm_projector_type {config['mm_projector_type']!r} is not supported "
                               "(only mlp2x_gelu)")
     if config.get("mm_use_im_start_end"):
         raise CheckpointError(f"{where}: mm_use_im_start_end is true; such checkpoints are not supported")
-    unknown = sorted(set(config) - set(hf.LLAMA_DEFAULTS) - hf.GENERIC_KEYS - LLAVA_UNUSED)
+    unknown = sorted(set(config) - set(LLAMA.defaults) - GENERIC_KEYS - LLAVA_UNUSED)
     if unknown:
         raise CheckpointError(f"{where}: unknown key(s) {', '.join(unknown)}; mmplug would drop them")
-    language = {hf.RENAMED.get(k, k): config.get(k, v) for k, v in hf.LLAMA_DEFAULTS.items()
-                if config.get(k, v) is not None}
+    issues: list[ConfigIssue] = []
+    language = LLAMA.to_options({k: v for k, v in config.items() if k in LLAMA.defaults}, where=where, issues=issues)
     vision = tower_options(files, "model.image_tower.image_tower.", where)
     video = tower_options(files, "model.video_tower.video_tower.", where)
     select = config.get("mm_vision_select_feature", "patch")
@@ -122,8 +124,7 @@ def pipeline_config(config: dict[str, Any], files: Any, where: str) -> dict[str,
         raise CheckpointError(f"{where}: mm_vision_select_feature {select!r} is not one of {', '.join(SELECT)}")
     return {
         "vision_encoder": vision, "video_encoder": video, "projector": {"name": "mlp2x_gelu"},
-        "language_model": {"name": "llama", **language}, "attention": {"name": "sdpa"},
-        "video_decoder": {"name": "pyav"}, "frame_sampler": {"name": "uniform", "num_frames": 8},
+        "language_model": {"name": "llama", **language}, **runtime_sections(),
         "multimodal": {"vision_feature_layer": config.get("mm_vision_select_layer", -2),
                        "image_feature_select_strategy": SELECT[select], "video_feature_select_strategy": "full"},
     }
