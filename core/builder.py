@@ -5,38 +5,15 @@ names the config gives, dimensions from what the parts declare.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from mmplug.core import feature_select
 from mmplug.core.config import MODEL_SECTIONS
+from mmplug.core.context import BuildContext
+from mmplug.core.dtypes import DTYPE_NAMES
+from mmplug.core.options import ProjectorOptions
 from mmplug.core.errors import ConfigError, ConfigIssue
 from mmplug.core.resolve import ResolvedPipeline, resolve_config
-
-DTYPES = ("float32", "float16", "bfloat16")
-
-
-@dataclass
-class BuildContext:
-    """What a factory receives besides its options.
-
-    ``wiring`` holds dimensions the builder derived from other parts (e.g. the
-    projector's ``in_features``/``out_features``); ``attention`` is the backend
-    instance this part must use (or None for parts that run no attention).
-    """
-
-    section: str
-    device: str = "cpu"
-    dtype: str = "float32"
-    attention: Any = None
-    wiring: dict[str, Any] = field(default_factory=dict)
-    pipeline: ResolvedPipeline | None = None
-
-    @property
-    def torch_dtype(self) -> Any:
-        import torch
-
-        return getattr(torch, self.dtype)
-
 
 def build_part(resolved: ResolvedPipeline, section: str, *, device: str | None = None,
                dtype: str | None = None) -> Any:
@@ -47,19 +24,11 @@ def build_part(resolved: ResolvedPipeline, section: str, *, device: str | None =
         section=section,
         device=device or runtime.device,
         dtype=dtype or runtime.dtype,
-        attention=_attention_backend(resolved, part.attention),
-        wiring=dict(resolved.wiring.get(section, {})),
+        attention=part.attention_backend,
+        wiring=resolved.wiring_for(section),
         pipeline=resolved,
     )
     return part.spec.load_factory()(part.options, context)
-
-
-def _attention_backend(resolved: ResolvedPipeline, name: str | None) -> Any:
-    if name is None:
-        return None
-    default = resolved.config.attention
-    options = default.options() if default is not None and default.name == name else {}
-    return resolved.registry.build("attention", name, options, None)
 
 
 def tokens_per_item(resolved: ResolvedPipeline) -> dict[str, int]:
@@ -71,8 +40,11 @@ def tokens_per_item(resolved: ResolvedPipeline) -> dict[str, int]:
     projector = resolved.parts.get("projector")
 
     def count(strategy: str) -> int:
-        tokens = vision.patches_per_image + (1 if vision.has_cls_token and strategy == "full" else 0)
-        return projector.options.output_length(tokens) if projector else tokens
+        tokens = feature_select.tokens_per_image(vision.patches_per_image, vision.has_cls_token, strategy)
+        if projector is None or not isinstance(projector.options, ProjectorOptions):
+            return tokens  # an option-less projector keeps the length
+        return projector.options.output_length(tokens, grid=vision.grid,
+                                               has_cls_token=feature_select.keeps_cls(strategy, vision.has_cls_token))
 
     return {"image": count(mm.image_feature_select_strategy), "frame": count(mm.video_feature_select_strategy)}
 
@@ -85,8 +57,8 @@ def build_model_parts(resolved: ResolvedPipeline, *, device: str = "cpu", dtype:
     missing = [s for s in ("vision_encoder", "projector", "language_model") if s not in resolved.parts]
     if missing:
         raise ConfigError([ConfigIssue(s, "required to build a model") for s in missing])
-    if dtype not in DTYPES:
-        raise ConfigError([ConfigIssue("runtime.dtype", f"{dtype!r} is not one of {', '.join(DTYPES)}")])
+    if dtype not in DTYPE_NAMES:
+        raise ConfigError([ConfigIssue("runtime.dtype", f"{dtype!r} is not one of {', '.join(DTYPE_NAMES)}")])
     with torch.device(device):
         parts = {s: build_part(resolved, s, device=device, dtype=dtype) for s in MODEL_SECTIONS
                  if s in resolved.parts}

@@ -14,6 +14,7 @@ from typing import Any, Literal, Mapping, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mmplug.core.dtypes import DType
 from mmplug.core.errors import ConfigError, ConfigIssue
 from mmplug.core.options import PluginOptions, pydantic_issues
 from mmplug.registry.kinds import Kind
@@ -40,13 +41,16 @@ class PartConfig(BaseModel):
     """One section: the plugin ``name`` plus its options (validated by the plugin).
 
     ``attention`` (only for vision encoders and language models) overrides the
-    pipeline-wide attention backend for this part.
+    pipeline-wide attention backend for this part: a backend name (with the options of the
+    ``attention`` section when it names the same backend) or a section of its own
+    (``{name: ..., **options}``).
     """
 
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(description="Registered plugin name (see `mmplug plugins`).")
-    attention: str | None = Field(default=None, description="Attention backend for this part only.")
+    attention: Union[str, "PartConfig", None] = Field(default=None,
+                                                     description="Attention backend for this part only.")
 
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
@@ -76,7 +80,7 @@ class RuntimeConfig(PluginOptions):
     """Where the model runs; callers may override both when building."""
 
     device: str = "cpu"
-    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    dtype: DType = "float32"
 
 
 class PipelineConfig(BaseModel):

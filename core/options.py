@@ -27,12 +27,16 @@ class NoOptions(PluginOptions):
 
 @dataclass(frozen=True)
 class VisionFacts:
+    """A vision encoder's geometry: ``patches_per_image`` patch tokens laid out as ``grid``
+    (rows, columns; None: not a grid), after one CLS token when ``has_cls_token``."""
+
     hidden_size: int
     num_layers: int
     num_heads: int
     patches_per_image: int
     has_cls_token: bool
     image_size: int
+    grid: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,9 @@ class ProjectorOptions(PluginOptions):
     in_features: int | None = None
     out_features: int | None = None
 
-    def output_length(self, length: int) -> int:
-        """Tokens out for ``length`` tokens in."""
+    def output_length(self, length: int, *, grid: tuple[int, int] | None = None, has_cls_token: bool = False) -> int:
+        """Tokens out for ``length`` tokens in: ``grid`` (rows, columns) patches, after one CLS
+        token when ``has_cls_token`` (the builder passes both from the vision encoder's facts)."""
         return length
 
 

@@ -9,24 +9,46 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from mmplug.core.config import ATTENTION_SECTIONS, SECTION_KINDS, PipelineConfig, PartConfig, load_config
 from mmplug.core.errors import ConfigError, ConfigIssue, MmplugError
+from mmplug.core.feature_select import layer_index
 from mmplug.core.interfaces.attention import AttentionRequest
-from mmplug.core.options import NoOptions, TextFacts, VisionFacts, pydantic_issues
-from mmplug.registry import PartSpec, Registry, get_registry
+from mmplug.core.options import (LanguageModelOptions, ProjectorOptions, TextFacts, VisionEncoderOptions,
+                                 VisionFacts, validate_options)
+from mmplug.registry import Kind, PartSpec, Registry, get_registry
 from mmplug.registry.spec import Provenance
+
+#: The options base each kind's facts come from.
+FACTS_BASES = {Kind.VISION_ENCODER: VisionEncoderOptions, Kind.LANGUAGE_MODEL: LanguageModelOptions}
+
+
+@dataclass
+class ResolvedAttention:
+    """An attention backend: its name, validated options and the one instance built from them
+    (asked whether it can run here, then given to the parts that use it)."""
+
+    name: str
+    options: BaseModel
+    backend: Any
 
 
 @dataclass
 class ResolvedPart:
-    """A section bound to its plugin and validated options."""
+    """A section bound to its plugin and validated options; a part that runs attention also
+    carries its backend (``attention``: the backend's name)."""
 
     section: str
     spec: PartSpec
     options: BaseModel
-    attention: str | None = None  # the backend this part uses, if it runs attention
+    attention: str | None = None
+    attention_options: BaseModel | None = None
+    attention_backend: Any = None
+
+    def bind_attention(self, attention: ResolvedAttention) -> None:
+        self.attention, self.attention_options, self.attention_backend = (
+            attention.name, attention.options, attention.backend)
 
 
 @dataclass
@@ -39,6 +61,15 @@ class ResolvedPipeline:
     text: TextFacts | None = None
     wiring: dict[str, dict[str, Any]] = field(default_factory=dict)
     registry: Registry | None = None
+
+    def wiring_for(self, section: str) -> dict[str, Any]:
+        """What the builder tells the part of ``section`` about the others: the wired widths,
+        and for the projector the vision tokens it receives (``grid`` of patches, rows x
+        columns, and ``has_cls_token``: whether the tower puts a CLS token first)."""
+        wiring = dict(self.wiring.get(section, {}))
+        if section == "projector" and self.vision is not None:
+            wiring.update(grid=self.vision.grid, has_cls_token=self.vision.has_cls_token)
+        return wiring
 
     def part(self, section: str) -> ResolvedPart:
         try:
@@ -90,13 +121,17 @@ def _resolve_part(registry: Registry, section: str, part: PartConfig, allow_code
     if part.attention is not None and section not in ATTENTION_SECTIONS:
         issues.append(ConfigIssue(f"{section}.attention", "this part runs no attention; remove the key"))
     try:
-        model = spec.load_options() or NoOptions
-        options = model.model_validate(part.options())
-    except ValidationError as exc:
-        issues.extend(pydantic_issues(exc, section, model))
+        options = validate_options(spec, part.options(), path=section)
+    except ConfigError as exc:
+        issues.extend(exc.issues)
         return None
     except MmplugError as exc:
         issues.append(ConfigIssue(section, str(exc)))
+        return None
+    base = FACTS_BASES.get(kind)
+    if base is not None and not isinstance(options, base):
+        issues.append(ConfigIssue(section, f"plugin {part.name!r} declares no facts(); its options must derive "
+                                           f"from {base.__name__}"))
         return None
     return ResolvedPart(section, spec, options)
 
@@ -117,19 +152,10 @@ def _spec_for(registry: Registry, kind: Any, name: str, allow_code: bool) -> Par
 
 
 def _collect_facts(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
-    for section in ("vision_encoder", "language_model"):
-        part = resolved.parts.get(section)
-        facts = getattr(part.options, "facts", None) if part else None
-        if part is None:
-            continue
-        if facts is None:
-            issues.append(ConfigIssue(section, f"plugin {part.spec.name!r} declares no facts(); "
-                                               "its options must derive from the kind's options base"))
-            continue
-        if section == "vision_encoder":
-            resolved.vision = facts()
-        else:
-            resolved.text = facts()
+    if "vision_encoder" in resolved.parts:
+        resolved.vision = resolved.parts["vision_encoder"].options.facts()
+    if "language_model" in resolved.parts:
+        resolved.text = resolved.parts["language_model"].options.facts()
 
 
 def _check_geometry(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
@@ -139,16 +165,16 @@ def _check_geometry(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> No
     layers = mm.feature_layers()
     if vision is not None:
         for i, layer in enumerate(layers):
-            if not -(vision.num_layers + 1) <= layer <= vision.num_layers:
+            try:
+                layer_index(layer, vision.num_layers)
+            except ValueError as exc:
                 where = "multimodal.vision_feature_layer" + (f".{i}" if len(layers) > 1 else "")
-                issues.append(ConfigIssue(where, f"layer {layer} does not exist; the vision encoder has "
-                                                 f"{vision.num_layers} layers (valid: {-(vision.num_layers + 1)}"
-                                                 f"..{vision.num_layers})"))
+                issues.append(ConfigIssue(where, str(exc)))
     video = resolved.parts.get("video_encoder")
     if video is not None and mm.share_vision_encoder:
         issues.append(ConfigIssue("video_encoder", "multimodal.share_vision_encoder is true; remove this section "
                                                    "or set share_vision_encoder: false"))
-    if video is not None and vision is not None and hasattr(video.options, "facts"):
+    if video is not None and vision is not None:
         video_facts = video.options.facts()
         if video_facts.hidden_size != vision.hidden_size:
             issues.append(ConfigIssue("video_encoder", f"hidden size {video_facts.hidden_size} differs from "
@@ -158,8 +184,9 @@ def _check_geometry(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> No
         return
     expected_in = vision.hidden_size * len(layers)
     expected_out = text.hidden_size
-    declared_in = getattr(projector.options, "in_features", None)
-    declared_out = getattr(projector.options, "out_features", None)
+    declares = isinstance(projector.options, ProjectorOptions)  # option-less projectors declare nothing
+    declared_in = projector.options.in_features if declares else None
+    declared_out = projector.options.out_features if declares else None
     if declared_in is not None and declared_in != expected_in:
         issues.append(ConfigIssue("projector.in_features", (
             f"{declared_in} does not match the vision side: vision_encoder hidden size {vision.hidden_size} "
@@ -184,43 +211,72 @@ def _check_token_ids(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> N
 
 
 def _check_attention(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
-    """Pick each part's attention backend and ask it whether it can run here."""
+    """Bind each attention-running part to its backend (name + validated options), build each
+    backend once and ask it whether it can run that part here."""
     runtime = resolved.config.runtime
     default = resolved.config.attention
     registry = resolved.registry
+    built: dict[tuple[str, str], ResolvedAttention] = {}
     for section, causal in ATTENTION_SECTIONS.items():
         part_config = getattr(resolved.config, section)
         part = resolved.parts.get(section)
         if part_config is None or part is None:
             continue
-        name = part_config.attention or (default.name if default else None)
-        where = f"{section}.attention" if part_config.attention else "attention.name"
-        if name is None:
+        choice = _attention_choice(section, part_config, default)
+        if choice is None:
             issues.append(ConfigIssue("attention", f"{section} needs an attention backend; add an 'attention' "
                                                    f"section (installed: {', '.join(registry.names('attention'))})"))
             continue
+        name, options, where, name_path = choice
         window = resolved.text.sliding_window if (section == "language_model" and resolved.text) else None
-        request = AttentionRequest(device=runtime.device, dtype=runtime.dtype, causal=causal,
-                                   sliding_window=window, needs_mask=causal, part=section)
+        request = AttentionRequest(device=runtime.device, dtype=runtime.dtype, causal=causal, sliding_window=window)
+        key = (name, repr(sorted(options.items())))
         try:
-            verdict = _build_backend(registry, name).availability(request)
+            if key not in built:
+                built[key] = _build_backend(registry, name, options, where)
+            verdict = built[key].backend.availability(request)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
+            continue
         except MmplugError as exc:
-            issues.append(ConfigIssue(where, str(exc)))
+            issues.append(ConfigIssue(name_path, str(exc)))
             continue
         if verdict.ok:
-            part.attention = name
+            part.bind_attention(built[key])
             continue
         usable = [other for other in registry.names("attention") if other != name and _can_serve(registry, other, request)]
         hint = f"; use {' or '.join(repr(u) for u in usable)}" if usable else ""
-        issues.append(ConfigIssue(where, f"backend {name!r} cannot run {section} here: {verdict.reason}{hint}"))
+        issues.append(ConfigIssue(name_path, f"backend {name!r} cannot run {section} here: {verdict.reason}{hint}"))
 
 
-def _build_backend(registry: Registry, name: str) -> Any:
-    return registry.build("attention", name, {}, None)
+def _attention_choice(section: str, part_config: PartConfig,
+                      default: PartConfig | None) -> tuple[str, dict, str, str] | None:
+    """(backend name, raw options, options path, name path) of a part: its own ``attention``
+    (a name, which takes the pipeline section's options when it names the same backend, or a
+    section of its own), else the pipeline-wide ``attention`` section."""
+    own, where = part_config.attention, f"{section}.attention"
+    if isinstance(own, PartConfig):
+        return own.name, own.options(), where, f"{where}.name"
+    if own is not None:
+        if default is not None and default.name == own:
+            return own, default.options(), "attention", where
+        return own, {}, where, where
+    if default is None:
+        return None
+    return default.name, default.options(), "attention", "attention.name"
+
+
+def _build_backend(registry: Registry, name: str, options: dict[str, Any], where: str) -> ResolvedAttention:
+    from mmplug.core.context import BuildContext
+
+    spec = registry.get("attention", name)
+    validated = validate_options(spec, options, path=where)
+    backend = spec.load_factory()(validated, BuildContext(section=where))
+    return ResolvedAttention(name, validated, backend)
 
 
 def _can_serve(registry: Registry, name: str, request: AttentionRequest) -> bool:
     try:
-        return bool(_build_backend(registry, name).availability(request))
+        return bool(_build_backend(registry, name, {}, "attention").backend.availability(request))
     except MmplugError:
         return False

@@ -168,9 +168,12 @@ class Registry:
         return [self._presets[n] for n in sorted(self._presets)]
 
     def build(self, kind: Kind | str, name: str, options: Any, context: Any = None) -> Any:
-        """Build one part: validate ``options`` with the part's model, then call its factory."""
-        from mmplug.core.options import validate_options  # lazy: keeps the registry light
+        """Build one part: validate ``options`` with the part's model, then call its factory
+        with ``context`` (a default :class:`~mmplug.core.context.BuildContext` when None)."""
+        from mmplug.core.context import BuildContext  # lazy: keeps the registry light
+        from mmplug.core.options import validate_options
 
+        kind = Kind.parse(kind)
         spec = self.get(kind, name)
-        model = validate_options(spec, options or {}, path=Kind.parse(kind).value)
-        return spec.load_factory()(model, context)
+        model = validate_options(spec, options or {}, path=kind.value)
+        return spec.load_factory()(model, context if context is not None else BuildContext(section=kind.value))

@@ -16,12 +16,12 @@ from typing import Any, Iterable
 import torch
 from torch import nn
 
+from mmplug.core import dtypes
 from mmplug.core.checkpoint.files import WeightFiles, list_weight_files
 from mmplug.core.checkpoint.formats import detect_format, require_loadable
 from mmplug.core.checkpoint.keys import allowed, group_keys
 from mmplug.core.errors import CheckpointError
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def read_config_json(directory: Path) -> dict[str, Any]:
@@ -36,11 +36,11 @@ def read_config_json(directory: Path) -> dict[str, Any]:
 
 
 def torch_dtype(dtype: Any) -> torch.dtype:
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    if dtype not in DTYPES:
-        raise CheckpointError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
-    return DTYPES[dtype]
+    """The torch dtype of a dtype name; a CheckpointError for unknown names."""
+    try:
+        return dtypes.torch_dtype(dtype)
+    except ValueError as exc:
+        raise CheckpointError(str(exc)) from None
 
 
 class _Slots:

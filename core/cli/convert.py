@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from mmplug.core.dtypes import DTYPE_NAMES
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="read pickle *.bin weights (torch.load weights_only=True); only for trusted files")
     parser.add_argument("--processor", metavar="DIR",
                         help="directory with the tokenizer/processor files to write next to the weights")
-    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"),
+    parser.add_argument("--dtype", choices=DTYPE_NAMES,
                         help="dtype to write (default: as stored)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="adjust the config read from SRC, e.g. --set vision_encoder.num_heads=16 (repeatable)")

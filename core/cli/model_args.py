@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mmplug.core.dtypes import DTYPE_NAMES
+
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", "-m", required=True,
@@ -14,7 +16,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video", action="append", default=[], metavar="PATH", help="a video (repeatable)")
     parser.add_argument("--image", action="append", default=[], metavar="PATH", help="an image (repeatable)")
     parser.add_argument("--device", help="e.g. cpu, cuda, cuda:1")
-    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"))
+    parser.add_argument("--dtype", choices=DTYPE_NAMES)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field (repeatable)")
     parser.add_argument("--max-new-tokens", type=int, default=128)

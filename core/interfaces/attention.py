@@ -28,8 +28,6 @@ class AttentionRequest:
     dtype: str = "float32"
     causal: bool = True
     sliding_window: int | None = None
-    needs_mask: bool = False
-    part: str = ""
 
 
 class AttentionBackend(ABC):

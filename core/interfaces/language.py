@@ -46,3 +46,12 @@ class LanguageModel(ABC):
     @abstractmethod
     def logits(self, hidden: "torch.Tensor") -> "torch.Tensor":
         """Vocabulary logits (B,S,vocab_size) of hidden states (B,S,D)."""
+
+    def set_gradient_checkpointing(self, enabled: bool = True) -> None:
+        """Recompute the layers' activations in backward; models that cannot say so."""
+        if enabled:
+            from mmplug.core.errors import ConfigError, ConfigIssue
+
+            raise ConfigError([ConfigIssue("multimodal.gradient_checkpointing", (
+                f"this language model ({type(self).__name__}) does not support gradient checkpointing; "
+                "turn the option off for this pipeline"))])

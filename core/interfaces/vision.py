@@ -4,6 +4,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Sequence
 
+from mmplug.core import feature_select
+from mmplug.core.errors import ConfigError, ConfigIssue
+
 if TYPE_CHECKING:
     import torch
 
@@ -25,9 +28,21 @@ class VisionEncoder(ABC):
 
     def tokens_per_image(self, strategy: str) -> int:
         """Tokens one image yields: "default" drops the CLS token, "full" keeps it."""
-        if strategy not in ("default", "full"):
-            raise ValueError(f"unknown feature select strategy {strategy!r}; use 'default' or 'full'")
-        return self.patches_per_image + (1 if self.has_cls_token and strategy == "full" else 0)
+        return feature_select.tokens_per_image(self.patches_per_image, self.has_cls_token, strategy)
+
+    def layer_index(self, layer: int) -> int:
+        """``layer`` (negatives count from the end) as 0..num_layers; a ConfigError otherwise."""
+        try:
+            return feature_select.layer_index(layer, self.num_layers)
+        except ValueError as exc:
+            raise ConfigError([ConfigIssue("multimodal.vision_feature_layer", str(exc))]) from None
+
+    def set_gradient_checkpointing(self, enabled: bool = True) -> None:
+        """Recompute the layers' activations in backward; towers that cannot say so."""
+        if enabled:
+            raise ConfigError([ConfigIssue("multimodal.gradient_checkpointing", (
+                f"this vision encoder ({type(self).__name__}) does not support gradient checkpointing; "
+                "turn the option off for this pipeline"))])
 
     @abstractmethod
     def hidden_states(self, pixels: "torch.Tensor", layers: Sequence[int]) -> list["torch.Tensor"]:

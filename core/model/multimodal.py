@@ -15,6 +15,7 @@ from torch import nn
 
 from mmplug.core.config import MultimodalConfig
 from mmplug.core.errors import ConfigError, ConfigIssue, ProcessorError
+from mmplug.core.feature_select import drops_cls
 from mmplug.core.model.cache import KVCache
 from mmplug.core.model.placeholders import merge_features
 
@@ -82,13 +83,8 @@ class MultimodalModel(nn.Module):
         """Recompute activations of the towers' and decoder's layers in backward."""
         for section in ("vision_encoder", "video_encoder", "language_model"):
             part = getattr(self, section)
-            if part is None:
-                continue
-            if not hasattr(part, "set_gradient_checkpointing"):
-                raise ConfigError([ConfigIssue("multimodal.gradient_checkpointing", (
-                    f"the {section} part ({type(part).__name__}) has no set_gradient_checkpointing(); "
-                    "turn the option off for this pipeline"))])
-            part.set_gradient_checkpointing(enabled)
+            if part is not None:
+                part.set_gradient_checkpointing(enabled)
 
     @staticmethod
     def new_cache(capacity: int = 0) -> KVCache:
@@ -98,7 +94,7 @@ class MultimodalModel(nn.Module):
     # ------------------------------------------------------------------ features
     def _project(self, tower: nn.Module, pixels: torch.Tensor, strategy: str) -> torch.Tensor:
         states = tower.hidden_states(pixels, self.feature_layers)
-        if strategy == "default" and tower.has_cls_token:
+        if drops_cls(strategy, tower.has_cls_token):
             states = [s[:, 1:] for s in states]
         return self.projector(torch.cat(states, dim=-1))
 

@@ -20,6 +20,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field, ValidationError, model_validator
 
+from mmplug.core.dtypes import DType
 from mmplug.core.config import MODEL_SECTIONS, apply_overrides, read_config_file
 from mmplug.core.errors import ConfigError
 from mmplug.core.options import PluginOptions, pydantic_issues
@@ -91,7 +92,7 @@ class TrainConfig(PluginOptions):
     save_every: int = Field(default=0, ge=0, description="Checkpoint every N steps (0: only at the end).")
     keep_checkpoints: int = Field(default=2, ge=1)
     save_final: bool = Field(default=True, description="Write output_dir/final (save_pretrained layout).")
-    final_dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    final_dtype: DType = "float32"
     threads: int | None = Field(default=None, ge=1, description="torch CPU threads (None: torch's default).")
     device: str = "cpu"
 

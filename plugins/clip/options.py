@@ -48,4 +48,4 @@ class ClipOptions(VisionEncoderOptions):
     def facts(self) -> VisionFacts:
         return VisionFacts(hidden_size=self.hidden_size, num_layers=self.num_layers, num_heads=self.num_heads,
                            patches_per_image=self.patches_per_image, has_cls_token=True,
-                           image_size=self.image_size)
+                           image_size=self.image_size, grid=(self.image_size // self.patch_size,) * 2)

@@ -12,7 +12,8 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from mmplug.core.errors import ConfigError, ConfigIssue, ProcessorError
+from mmplug.core.context import BuildContext
+from mmplug.core.errors import ProcessorError
 from mmplug.core.interfaces.vision import VisionEncoder
 from mmplug.core.model.activations import build_activation
 from mmplug.core.model.checkpointing import run_layer
@@ -105,15 +106,6 @@ class ClipVisionTower(nn.Module, VisionEncoder):
         self.encoder = ClipEncoder(options, attention)
         self.post_layernorm = nn.LayerNorm(options.hidden_size, eps=options.layer_norm_eps)
 
-    def layer_index(self, layer: int) -> int:
-        """A layer index (negatives count from the end) as 0..num_layers."""
-        index = layer + self.num_layers + 1 if layer < 0 else layer
-        if not 0 <= index <= self.num_layers:
-            raise ConfigError([ConfigIssue("multimodal.vision_feature_layer", (
-                f"layer {layer} does not exist; this CLIP tower has {self.num_layers} layers "
-                f"(valid: {-(self.num_layers + 1)}..{self.num_layers})"))])
-        return index
-
     def hidden_states(self, pixels: torch.Tensor, layers: Sequence[int]) -> list[torch.Tensor]:
         """One (N, 1+P, D) tensor per entry of ``layers``; blocks past the deepest one are skipped."""
         self._check_pixels(pixels)
@@ -144,9 +136,6 @@ class ClipVisionTower(nn.Module, VisionEncoder):
                                  "with the pipeline's image processor")
 
 
-def build_clip(options: ClipOptions, context: Any) -> ClipVisionTower:
-    """Factory: the tower, using ``context.attention`` (default: sdpa when built standalone)."""
-    from mmplug.plugins.attention.sdpa import SdpaAttention
-
-    attention = getattr(context, "attention", None) or SdpaAttention()
-    return ClipVisionTower(options, attention)
+def build_clip(options: ClipOptions, context: BuildContext) -> ClipVisionTower:
+    """Factory: the tower, running ``context.attention``."""
+    return ClipVisionTower(options, context.require_attention())

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmplug.core.context import BuildContext
 from mmplug.core.errors import ProcessorError
 from mmplug.core.interfaces.language import LanguageModel, LanguageModelOutput
 from mmplug.core.model.activations import build_activation
@@ -170,8 +171,6 @@ class Decoder(nn.Module, LanguageModel):
         return attention_mask.bool()[:, None, None, :].expand(b, 1, s, past + s)
 
 
-def build_decoder(options: LlamaOptions, context: Any) -> Decoder:
-    """Factory of ``llama`` and ``mistral``: the decoder, using ``context.attention`` (default sdpa)."""
-    from mmplug.plugins.attention.sdpa import SdpaAttention
-
-    return Decoder(options, getattr(context, "attention", None) or SdpaAttention())
+def build_decoder(options: LlamaOptions, context: BuildContext) -> Decoder:
+    """Factory of ``llama`` and ``mistral``: the decoder, running ``context.attention``."""
+    return Decoder(options, context.require_attention())

@@ -4,14 +4,14 @@ Parameter names follow the published Video-LLaVA checkpoints (``linear_1``, ``li
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
+from mmplug.core.context import BuildContext
 from mmplug.core.errors import ConfigError, ConfigIssue
 from mmplug.core.interfaces.projector import Projector
 from mmplug.core.model.activations import build_activation
+from mmplug.core.options import ProjectorOptions
 from mmplug.plugins.projectors.options import LinearOptions, Mlp2xOptions
 
 
@@ -41,10 +41,10 @@ class LinearProjector(nn.Module, Projector):
         return self.linear(features)
 
 
-def widths(options: Any, context: Any) -> tuple[int, int]:
+def widths(options: ProjectorOptions, context: BuildContext) -> tuple[int, int]:
     """(in_features, out_features) from the builder's wiring, else from the options."""
-    wiring = getattr(context, "wiring", None) or {}
-    found = {key: wiring.get(key, getattr(options, key, None)) for key in ("in_features", "out_features")}
+    found = {"in_features": context.wiring.get("in_features", options.in_features),
+             "out_features": context.wiring.get("out_features", options.out_features)}
     missing = [key for key, value in found.items() if value is None]
     if missing:
         raise ConfigError([ConfigIssue(f"projector.{key}", "unknown width: build the projector inside a pipeline "
@@ -53,9 +53,9 @@ def widths(options: Any, context: Any) -> tuple[int, int]:
     return found["in_features"], found["out_features"]
 
 
-def build_mlp2x(options: Mlp2xOptions, context: Any) -> Mlp2xProjector:
+def build_mlp2x(options: Mlp2xOptions, context: BuildContext) -> Mlp2xProjector:
     return Mlp2xProjector(*widths(options, context), hidden_act=options.hidden_act, bias=options.bias)
 
 
-def build_linear(options: LinearOptions, context: Any) -> LinearProjector:
+def build_linear(options: LinearOptions, context: BuildContext) -> LinearProjector:
     return LinearProjector(*widths(options, context), bias=options.bias)

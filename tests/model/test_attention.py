@@ -88,7 +88,7 @@ def test_flash_availability_says_why_not(monkeypatch) -> None:
     assert not cpu and "CUDA" in cpu.reason and "'cpu'" in cpu.reason
     fp32 = flash.availability(AttentionRequest(device="cuda", dtype="float32"))
     assert not fp32 and "float16 or bfloat16" in fp32.reason
-    for request in (AttentionRequest(device="cuda:0", dtype="float16", sliding_window=4, needs_mask=True),):
+    for request in (AttentionRequest(device="cuda:0", dtype="float16", sliding_window=4),):
         verdict = flash.availability(request)  # depends on the machine, but must never raise
         assert verdict.ok or verdict.reason
 

@@ -8,10 +8,25 @@ from pydantic import Field
 from mmplug.core.options import PluginOptions, ProjectorOptions
 
 
-def grid_side(tokens: int) -> int | None:
-    """Side of a square token grid, or None if ``tokens`` is not a square."""
-    side = math.isqrt(tokens)
-    return side if side * side == tokens else None
+def token_layout(length: int, grid: tuple[int, int] | None, has_cls_token: bool | None) -> tuple[int, int, int]:
+    """(leading CLS tokens, rows, columns) of ``length`` vision tokens.
+
+    Inside a pipeline the builder wires the tower's patch ``grid`` and whether it has a CLS
+    token, so the layout is exact. A projector built alone (no wiring) takes a square grid,
+    after one CLS token when ``length`` is a square plus one.
+    """
+    if grid is not None:
+        rows, cols = grid
+        cls = length - rows * cols
+        if cls not in ((0, 1) if has_cls_token else (0,)):
+            raise ValueError(f"pooled_mlp2x_gelu got {length} tokens for a {rows}x{cols} patch grid"
+                             + (" (+1 CLS token)" if has_cls_token else ""))
+        return cls, rows, cols
+    for cls in (0, 1):
+        side = math.isqrt(length - cls)
+        if side * side == length - cls:
+            return cls, side, side
+    raise ValueError(f"pooled_mlp2x_gelu needs a square patch grid, got {length} tokens")
 
 
 class PooledProjectorOptions(ProjectorOptions):
@@ -20,13 +35,11 @@ class PooledProjectorOptions(ProjectorOptions):
     pool: int = Field(default=2, ge=1)
     hidden_act: str = "gelu"
 
-    def output_length(self, length: int) -> int:
-        """256 patch tokens -> 64; 257 (CLS + 256) -> 65."""
-        cls = 0 if grid_side(length) else 1
-        side = grid_side(length - cls)
-        if side is None:
-            raise ValueError(f"pooled_mlp2x_gelu needs a square patch grid, got {length} tokens")
-        return cls + math.ceil(side / self.pool) ** 2
+    def output_length(self, length: int, *, grid: tuple[int, int] | None = None,
+                      has_cls_token: bool | None = None) -> int:
+        """256 patch tokens (16x16) -> 64; 257 (CLS + 256) -> 65."""
+        cls, rows, cols = token_layout(length, grid, has_cls_token)
+        return cls + math.ceil(rows / self.pool) * math.ceil(cols / self.pool)
 
 
 class SceneChangeOptions(PluginOptions):
