@@ -10,6 +10,7 @@ import torch
 
 from mmplug.core.generation.config import GenerationConfig
 from mmplug.core.generation.sampling import next_tokens
+from mmplug.core.model.positions import position_ids_from_mask
 
 #: Called with (row, new token ids of that row); True stops that row ("stop" reason).
 StopCheck = Callable[[int, list[int]], bool]
@@ -24,11 +25,6 @@ class GenerationResult:
     token_ids: list[list[int]]
     finish_reasons: list[str]
     timings: dict[str, Any] = field(default_factory=dict)
-
-
-def position_ids_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Positions (B,S) counting only real tokens, so left padding does not shift them."""
-    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
 
 
 @torch.inference_mode()

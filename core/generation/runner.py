@@ -65,7 +65,7 @@ def _loop(pipeline: Any, inputs: Any, config: GenerationConfig, stops: StopStrin
     def stop_check(row: int, tokens: list[int]) -> bool:
         return stops.cut(tokenizer.decode(tokens, skip_special_tokens=True)) is not None
 
-    eos = config.eos_ids(getattr(tokenizer, "eos_token_id", None))
+    eos = config.eos_ids(tokenizer.eos_token_id)
     return decode_steps(pipeline.model, inputs, config, eos_ids=eos, pad_id=pipeline.processor.pad_token_id,
                         stop_check=stop_check if stops.stops else None)
 
@@ -101,7 +101,7 @@ def stream(pipeline: Any, prompt: str, images: Any, videos: Any, config: Generat
     _, inputs = prepare(pipeline, [prompt], images, videos, template, timings)
     stops = StopStrings(config.stop)
     detokenizer = pipeline.processor.stream_decoder(skip_special_tokens=True)
-    eos = set(config.eos_ids(getattr(pipeline.processor.tokenizer, "eos_token_id", None)))
+    eos = set(config.eos_ids(pipeline.processor.tokenizer.eos_token_id))
     text, shown = "", 0
     for tokens, _ in _loop(pipeline, inputs, config, stops):
         token = int(tokens[0])

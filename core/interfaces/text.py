@@ -4,6 +4,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Sequence
 
+from mmplug.core.errors import ProcessorError
+
 
 class Tokenizer(ABC):
     """Text <-> token ids, with special tokens."""
@@ -25,10 +27,21 @@ class Tokenizer(ABC):
     def token_to_id(self, token: str) -> int | None:
         """Id of a single token string, or None."""
 
-    # Optional, used when present:
-    #   encode_batch(texts, *, add_special_tokens=True) -> list[list[int]]   (faster batches)
-    #   encode_with_offsets(text, *, add_special_tokens=True) -> (ids, [(start, end), ...])  (training labels)
-    #   special_tokens_map -> {"bos_token": "<s>", ...}                       (chat template variables)
+    def encode_batch(self, texts: Sequence[str], *, add_special_tokens: bool = True) -> list[list[int]]:
+        """Ids of each text; override when the library encodes batches faster than one by one."""
+        return [self.encode(text, add_special_tokens=add_special_tokens) for text in texts]
+
+    def encode_with_offsets(self, text: str, *, add_special_tokens: bool = True
+                            ) -> tuple[list[int], list[tuple[int, int]]]:
+        """Ids and each token's (start, end) character span in ``text`` (special tokens (0, 0)).
+        Training labels need it; tokenizers that cannot locate tokens say so."""
+        raise ProcessorError(f"{type(self).__name__} cannot give character offsets of its tokens, which training "
+                             "labels need; use a tokenizer that implements encode_with_offsets()")
+
+    @property
+    def special_tokens_map(self) -> dict[str, str]:
+        """``{"bos_token": "<s>", ...}``: the variables chat templates receive."""
+        return {}
 
 
 class ChatTemplate(ABC):
@@ -44,6 +57,9 @@ class ChatTemplate(ABC):
         """The prompt string, with one media placeholder per image/video entry. ``variables``
         (e.g. the tokenizer's ``bos_token``) are available to the template."""
 
-    # Optional, used for training labels when present:
-    #   render_with_spans(messages, *, add_generation_prompt=False, **variables)
-    #       -> (prompt, [(start, end), ...] character spans of assistant text to learn)
+    def render_with_spans(self, messages: Sequence[dict[str, Any]], *, add_generation_prompt: bool = False,
+                          **variables: Any) -> tuple[str, list[tuple[int, int]]]:
+        """The prompt and the (start, end) character spans of assistant text to learn. Training
+        labels need it; templates that cannot mark assistant text say so."""
+        raise ProcessorError(f"{type(self).__name__} cannot mark the assistant text it renders, which training "
+                             "labels need; use a chat template that implements render_with_spans()")

@@ -6,7 +6,9 @@ imports torch only when a part is built.
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 #: name -> what it computes (shown in error messages and docs).
 ACTIVATIONS: dict[str, str] = {
@@ -27,6 +29,11 @@ def check_activation(name: str) -> str:
     close = difflib.get_close_matches(str(name), list(ACTIVATIONS), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(ACTIVATIONS))}"
     raise ValueError(f"unknown activation {name!r}{hint}")
+
+
+#: The option type of every activation setting: a name from :data:`ACTIVATIONS`, checked
+#: with :func:`check_activation` (close matches in the error).
+ActivationName = Annotated[str, AfterValidator(check_activation)]
 
 
 def build_activation(name: str) -> Any:

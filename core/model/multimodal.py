@@ -19,7 +19,7 @@ from mmplug.core.feature_select import drops_cls
 from mmplug.core.model.cache import KVCache
 from mmplug.core.model.placeholders import merge_features
 
-IGNORE_INDEX = -100
+from mmplug.core.processor.batching import IGNORE_INDEX
 
 
 @dataclass

@@ -9,7 +9,6 @@ parts declare; also constructible directly::
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any, Sequence
 
 from mmplug.core.config import MultimodalConfig
@@ -63,14 +62,14 @@ class Processor:
                                           "image_token_id", f"{IMAGE_TOKEN} token")
         self.video_token_id = _resolve_id(self.config.video_token_id, tokenizer.token_to_id(VIDEO_TOKEN),
                                           "video_token_id", f"{VIDEO_TOKEN} token")
-        self.pad_token_id = _resolve_id(self.config.pad_token_id, getattr(tokenizer, "pad_token_id", None),
+        self.pad_token_id = _resolve_id(self.config.pad_token_id, tokenizer.pad_token_id,
                                         "pad_token_id", "pad token")
 
     # ------------------------------------------------------------------ prompts
     def apply_chat_template(self, messages: Sequence[dict[str, Any]], *, add_generation_prompt: bool = False) -> str:
         """One conversation -> prompt string (the tokenizer's special tokens are template variables)."""
         return self._template("apply_chat_template").render(
-            messages, add_generation_prompt=add_generation_prompt, **self._template_variables("render"))
+            messages, add_generation_prompt=add_generation_prompt, **self.tokenizer.special_tokens_map)
 
     def _template(self, what: str) -> ChatTemplate:
         if self.chat_template is None:
@@ -78,16 +77,8 @@ class Processor:
                                  "(e.g. name: jinja, path: <processor dir>) or pass chat_template=")
         return self.chat_template
 
-    def _template_variables(self, method: str) -> dict[str, Any]:
-        render = getattr(self.chat_template, method)
-        takes_more = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(render).parameters.values())
-        return dict(getattr(self.tokenizer, "special_tokens_map", {}) or {}) if takes_more else {}
-
     def _encode(self, texts: list[str], add_special_tokens: bool) -> list[list[int]]:
-        batch_encode = getattr(self.tokenizer, "encode_batch", None)
-        if batch_encode is not None:
-            return [list(ids) for ids in batch_encode(texts, add_special_tokens=add_special_tokens)]
-        return [self.tokenizer.encode(t, add_special_tokens=add_special_tokens) for t in texts]
+        return [list(ids) for ids in self.tokenizer.encode_batch(texts, add_special_tokens=add_special_tokens)]
 
     # ------------------------------------------------------------------ inference batches
     def __call__(self, text: str | Sequence[str], images: Any = None, videos: Any = None, *, padding: bool = True,
@@ -116,18 +107,12 @@ class Processor:
         and padding positions are -100. Media arguments as for ``__call__``.
         """
         template = self._template("training_batch")
-        render_spans = getattr(template, "render_with_spans", None)
-        encode_offsets = getattr(self.tokenizer, "encode_with_offsets", None)
-        if render_spans is None or encode_offsets is None:
-            missing = "the chat template has no render_with_spans()" if render_spans is None else \
-                "the tokenizer has no encode_with_offsets()"
-            raise ProcessorError(f"cannot build labels: {missing}; use parts that locate assistant text")
-        variables = self._template_variables("render_with_spans")
+        variables = self.tokenizer.special_tokens_map
         media_ids = frozenset({self.image_token_id, self.video_token_id})
         all_ids, all_labels = [], []
         for sample, messages in enumerate(conversations):
-            text, spans = render_spans(messages, add_generation_prompt=False, **variables)
-            ids, offsets = encode_offsets(text, add_special_tokens=add_special_tokens)
+            text, spans = template.render_with_spans(messages, add_generation_prompt=False, **variables)
+            ids, offsets = self.tokenizer.encode_with_offsets(text, add_special_tokens=add_special_tokens)
             labels = labels_for(ids, offsets, spans, media_ids)
             if all(label == IGNORE_INDEX for label in labels):
                 raise ProcessorError(f"sample {sample}: no assistant text to learn; every conversation needs at "

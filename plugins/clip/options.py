@@ -1,10 +1,10 @@
 """Options of the ``clip`` vision encoder (torch-free)."""
 from __future__ import annotations
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from mmplug.core.checkpoint.hf_mapping import SubConfigMapping
-from mmplug.core.model.activations import check_activation
+from mmplug.core.model.activations import ActivationName
 from mmplug.core.options import VisionEncoderOptions, VisionFacts
 
 #: transformers' CLIPVisionConfig (4.56.2): its defaults, in HF key names. ``vocab_size`` (of
@@ -26,12 +26,8 @@ class ClipOptions(VisionEncoderOptions):
     patch_size: PositiveInt
     num_channels: PositiveInt = 3
     layer_norm_eps: PositiveFloat = 1e-5
-    hidden_act: str = Field(default="quick_gelu", description="MLP activation (see mmplug.core.model.activations).")
-
-    @field_validator("hidden_act")
-    @classmethod
-    def _known_activation(cls, value: str) -> str:
-        return check_activation(value)
+    hidden_act: ActivationName = Field(default="quick_gelu",
+                                       description="MLP activation (see mmplug.core.model.activations).")
 
     @model_validator(mode="after")
     def _geometry(self) -> "ClipOptions":

@@ -19,6 +19,7 @@ from mmplug.core.interfaces.language import LanguageModel, LanguageModelOutput
 from mmplug.core.model.activations import build_activation
 from mmplug.core.model.checkpointing import run_layer
 from mmplug.core.model.linear import RowSplitLinear
+from mmplug.core.model.positions import position_ids_from_mask
 from mmplug.plugins.language.options import LlamaOptions
 from mmplug.plugins.language.rope import RotaryEmbedding, apply_rotary
 
@@ -101,14 +102,6 @@ class DecoderLayer(nn.Module):
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
-def positions_from_mask(attention_mask: torch.Tensor, length: int) -> torch.Tensor:
-    """Position ids (B,length) of the last ``length`` tokens: real tokens count 0,1,2,... from
-    each row's first real token (left padding), padding gets 1. ``attention_mask`` (B,T) 0/1."""
-    positions = attention_mask.long().cumsum(-1) - 1
-    positions = positions.masked_fill(attention_mask == 0, 1)
-    return positions[:, -length:]
-
-
 class Decoder(nn.Module, LanguageModel):
     """Token ids / embeddings (B,S[,D]) -> hidden states (B,S,D) -> logits (B,S,vocab)."""
 
@@ -144,7 +137,7 @@ class Decoder(nn.Module, LanguageModel):
         past = cache.length if cache is not None else 0
         mask = self._padding_mask(attention_mask, b, past, s)
         if position_ids is None:
-            position_ids = (positions_from_mask(attention_mask, s) if attention_mask is not None else
+            position_ids = (position_ids_from_mask(attention_mask, s) if attention_mask is not None else
                             torch.arange(past, past + s, device=inputs_embeds.device)[None].expand(b, s))
         cos, sin = self.rotary(position_ids.to(inputs_embeds.device), inputs_embeds.dtype)
         checkpointing = self.gradient_checkpointing and self.training and cache is None

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from mmplug.core.checkpoint.hf_mapping import SubConfigMapping
-from mmplug.core.model.activations import check_activation
+from mmplug.core.model.activations import ActivationName
 from mmplug.core.options import LanguageModelOptions, TextFacts
 
 #: transformers' LlamaConfig / MistralConfig (4.56.2) defaults, in HF key names; unset
@@ -77,12 +77,7 @@ class LlamaOptions(LanguageModelOptions):
     mlp_bias: bool = False
     tie_word_embeddings: bool = False
     head_dim: PositiveInt | None = Field(default=None, description="None: hidden_size // num_heads.")
-    hidden_act: str = "silu"
-
-    @field_validator("hidden_act")
-    @classmethod
-    def _known_activation(cls, value: str) -> str:
-        return check_activation(value)
+    hidden_act: ActivationName = "silu"
 
     @field_validator("rope_scaling")
     @classmethod

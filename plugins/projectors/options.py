@@ -1,9 +1,9 @@
 """Options of the built-in projectors (torch-free)."""
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from mmplug.core.model.activations import check_activation
+from mmplug.core.model.activations import ActivationName
 from mmplug.core.options import ProjectorOptions
 
 
@@ -16,10 +16,5 @@ class LinearOptions(ProjectorOptions):
 class Mlp2xOptions(ProjectorOptions):
     """Linear(in, out) -> activation -> Linear(out, out) (LLaVA's ``mlp2x_gelu``)."""
 
-    hidden_act: str = Field(default="gelu", description="Activation between the two layers.")
+    hidden_act: ActivationName = Field(default="gelu", description="Activation between the two layers.")
     bias: bool = True
-
-    @field_validator("hidden_act")
-    @classmethod
-    def _known_activation(cls, value: str) -> str:
-        return check_activation(value)

@@ -5,6 +5,7 @@ import math
 
 from pydantic import Field
 
+from mmplug.core.model.activations import ActivationName
 from mmplug.core.options import PluginOptions, ProjectorOptions
 
 
@@ -33,7 +34,7 @@ class PooledProjectorOptions(ProjectorOptions):
     """Pool ``pool`` x ``pool`` patches, then an MLP; a leading CLS token passes through."""
 
     pool: int = Field(default=2, ge=1)
-    hidden_act: str = "gelu"
+    hidden_act: ActivationName = "gelu"
 
     def output_length(self, length: int, *, grid: tuple[int, int] | None = None,
                       has_cls_token: bool | None = None) -> int:
