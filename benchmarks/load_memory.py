@@ -43,7 +43,7 @@ def write_checkpoint(directory: Path) -> int:
 
     torch.manual_seed(0)
     pipe = Pipeline.from_config(config())
-    save_pretrained(pipe.model, pipe.config, directory)
+    save_pretrained(pipe.model, pipe.resolved, directory)
     return sum(p.numel() for p in pipe.model.parameters())
 
 

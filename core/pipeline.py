@@ -11,17 +11,18 @@ from mmplug.core.resolve import ResolvedPipeline, resolve_config
 
 
 class Pipeline:
-    """``model`` (a MultimodalModel), ``processor``, ``config`` (the resolved config) and,
-    when the config names them, ``video_decoder`` and ``frame_sampler``."""
+    """``model`` (a MultimodalModel), ``processor``, ``resolved`` (the checked config: its parts,
+    ``resolved.config`` the pipeline config itself) and, when the config names them,
+    ``video_decoder`` and ``frame_sampler``."""
 
-    def __init__(self, model: Any, processor: Any, config: ResolvedPipeline, *, source: Path | None = None):
+    def __init__(self, model: Any, processor: Any, resolved: ResolvedPipeline, *, source: Path | None = None):
         self.model = model
         self.processor = processor
-        self.config = config
+        self.resolved = resolved
         self.source = source
-        parts = config.parts
-        self.video_decoder = build_part(config, "video_decoder") if "video_decoder" in parts else None
-        self.frame_sampler = build_part(config, "frame_sampler") if "frame_sampler" in parts else None
+        parts = resolved.parts
+        self.video_decoder = build_part(resolved, "video_decoder") if "video_decoder" in parts else None
+        self.frame_sampler = build_part(resolved, "frame_sampler") if "frame_sampler" in parts else None
 
     @classmethod
     def from_config(
@@ -124,5 +125,5 @@ class Pipeline:
         :meth:`from_pretrained` and by transformers' ``VideoLlavaForConditionalGeneration``."""
         from mmplug.core import checkpoint
 
-        return checkpoint.save_pretrained(self.model, self.config, Path(directory), source=self.source,
-                                          registry=self.config.registry, **save_options)
+        return checkpoint.save_pretrained(self.model, self.resolved, Path(directory), source=self.source,
+                                          registry=self.resolved.registry, **save_options)

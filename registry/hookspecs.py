@@ -17,7 +17,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def mmplug_register_parts(register: Callable[..., Any]) -> None:
-    """Register parts: ``register(kind, name, factory, options=..., summary=..., hf_mapping=...)``.
+    """Register parts: ``register(kind, name, factory, options=..., summary=..., hf_mapping=..., default=...)``.
 
     ``factory`` is a callable or a lazy ``"package.module:attr"`` string; it is
     called as ``factory(options, context)`` (a :class:`mmplug.core.context.BuildContext`)
@@ -25,6 +25,7 @@ def mmplug_register_parts(register: Callable[..., Any]) -> None:
     validating the part's options. ``hf_mapping`` (optional, lazy string) is the part's
     :class:`mmplug.core.checkpoint.hf_mapping.SubConfigMapping`: how a transformers
     sub-config of its model type becomes its options, so model families can read it.
+    ``default=True`` makes it the part commands use when the user names none of its kind.
     """
 
 

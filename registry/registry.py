@@ -41,13 +41,14 @@ class Registry:
         override: bool = False,
         provenance: Provenance | None = None,
         hf_mapping: Any = None,
+        default: bool = False,
     ) -> PartSpec:
         """Register one part. A second part with the same kind and name is an error
         naming both providers, unless ``override=True`` (the new one replaces the old)."""
         kind = Kind.parse(kind)
         if not name or not isinstance(name, str):
             raise ValueError(f"{kind.value} part needs a non-empty string name, got {name!r}")
-        spec = PartSpec(kind, name, factory, options, summary, provenance or Provenance(), hf_mapping)
+        spec = PartSpec(kind, name, factory, options, summary, provenance or Provenance(), hf_mapping, default)
         existing = self._parts[kind].get(name)
         if existing is not None and not override:
             raise DuplicatePartError(
@@ -144,6 +145,18 @@ class Registry:
             lines.append("These plugins failed to load and might provide it: "
                          + "; ".join(f.describe() for f in self.failures))
         return " ".join(lines)
+
+    def default_name(self, kind: Kind | str) -> str:
+        """The part of ``kind`` registered with ``default=True`` (the first one, built-ins being
+        registered first), else the only one installed; an error naming the choices otherwise."""
+        kind = Kind.parse(kind)
+        defaults = [name for name, spec in self._parts[kind].items() if spec.default]
+        if defaults:
+            return defaults[0]
+        if len(self._parts[kind]) == 1:
+            return next(iter(self._parts[kind]))
+        raise UnknownPartError(f"no default {kind.value} is registered; name one of: "
+                               f"{', '.join(self.names(kind)) or 'none installed'}")
 
     def has(self, kind: Kind | str, name: str) -> bool:
         return name in self._parts[Kind.parse(kind)]

@@ -54,6 +54,8 @@ class PartSpec:
     summary: str = ""
     provenance: Provenance = field(default_factory=Provenance)
     hf_mapping: Any = None
+    #: The part to use when a command needs one of this kind and the user named none.
+    default: bool = False
 
     @property
     def label(self) -> str:

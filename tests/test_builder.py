@@ -15,8 +15,7 @@ from mmplug.core.resolve import resolve_config
 def test_dimension_mismatch_is_reported_before_anything_is_built(toy_registry):
     config = apply_overrides(toy_parts.toy_config(), {"projector.out_features": 64})
     with pytest.raises(ConfigError, match="projector.out_features"):
-        resolved = resolve_config(config)
-        build_model_parts(resolved)
+        resolve_config(config)  # the check fails here, so no part can be built from this config
     assert toy_parts.BUILT == []
 
 
@@ -38,7 +37,6 @@ def test_dtype_is_applied(toy_registry):
 def test_attention_backend_reaches_the_factory(toy_registry):
     from mmplug.registry import Kind
 
-    resolved = resolve_config("toy")
     seen = {}
 
     def spy(options, context):
@@ -46,9 +44,12 @@ def test_attention_backend_reaches_the_factory(toy_registry):
         return toy_parts.build_text(options, context)
 
     toy_registry.register(Kind.LANGUAGE_MODEL, "toy_lm", spy, options=toy_parts.ToyTextOptions, override=True)
-    build_part(resolve_config("toy"), "language_model")
-    assert isinstance(seen["context"].attention, toy_parts.ToyAttention)
-    assert seen["context"].section == "language_model" and resolved.config.runtime.device == "cpu"
+    resolved = resolve_config("toy")
+    build_part(resolved, "language_model")
+    context = seen["context"]
+    assert context.attention is resolved.parts["language_model"].attention_backend
+    assert isinstance(context.attention, toy_parts.ToyAttention)
+    assert context.section == "language_model" and context.device == "cpu" and context.pipeline is resolved
 
 
 def test_missing_model_section_is_reported(toy_registry):

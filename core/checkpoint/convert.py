@@ -9,11 +9,12 @@ from typing import Any
 from mmplug.core.errors import CheckpointError
 
 
-def convert_checkpoint(source: str | Path, destination: str | Path, *, layout: str = "published",
+def convert_checkpoint(source: str | Path, destination: str | Path, *, layout: str | None = None,
                        allow_pickle: bool = False, processor: str | Path | None = None, dtype: str | None = None,
                        max_shard_size: int | str = "5GB", source_layout: str | None = None,
                        overrides: Any = None, registry: Any = None) -> Path:
-    """Write the checkpoint ``source`` (directory or Hub id) to ``destination`` in ``layout``.
+    """Write the checkpoint ``source`` (directory or Hub id) to ``destination`` in ``layout``
+    (None: the model family's default layout).
     ``dtype`` None keeps the stored floating dtype; ``overrides`` (``["section.key=value"]``)
     adjust the pipeline config read from the source."""
     from mmplug.core.builder import build_model

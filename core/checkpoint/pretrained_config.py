@@ -26,6 +26,17 @@ def translations(registry: Any) -> dict[str, ConfigTranslation]:
     return found
 
 
+def default_layout(resolved: Any, registry: Any) -> str:
+    """The layout a resolved pipeline is saved in when none is named: the default layout of
+    the one installed model family that writes it."""
+    families = [t for t in translations(registry).values() if t.writes(resolved)]
+    if len(families) != 1:
+        found = ", ".join(f"{t.model_type} (layout {t.default_layout!r})" for t in families) or "none"
+        raise CheckpointError(f"cannot choose a checkpoint layout for this pipeline: installed model families "
+                              f"that write it: {found}; pass layout=NAME (--layout on the command line)")
+    return families[0].default_layout
+
+
 def config_from_pretrained(directory: str | Path, *, registry: Any = None) -> dict[str, Any]:
     """The pipeline config dict of a checkpoint directory (``config.json`` + processor files)."""
     from mmplug.registry import get_registry

@@ -115,18 +115,23 @@ def write_processor_files(resolved: Any, directory: Path, source: Path | None, t
 
 
 def save_pretrained(model: nn.Module, resolved: Any, directory: str | Path, *, source: str | Path | None = None,
-                    layout: str = "published", max_shard_size: int | str = "5GB", registry: Any = None) -> Path:
-    """Write ``model`` (built from ``resolved``) to ``directory`` in ``layout``; returns the directory.
+                    layout: str | None = None, max_shard_size: int | str = "5GB", registry: Any = None) -> Path:
+    """Write ``model`` (built from ``resolved``) to ``directory`` in ``layout`` (None: the model
+    family's default layout); returns the directory.
 
-    config.json is derived from the resolved config; the image processor's options are written
-    as preprocessor_config.json; other processor files are copied from ``source`` or from the
-    tokenizer/chat_template ``path`` options. The published layout loads in transformers'
-    ``VideoLlavaForConditionalGeneration.from_pretrained``.
+    config.json is derived from the resolved config by the layout's family translation, which
+    also generates processor files from the processor parts' options; other processor files are
+    copied from ``source`` or from the tokenizer/chat_template ``path`` options. (Video-LLaVA's
+    default layout loads in transformers' ``VideoLlavaForConditionalGeneration.from_pretrained``.)
     """
     from mmplug.registry import get_registry
 
+    from mmplug.core.checkpoint.pretrained_config import default_layout
+
+    registry = registry or get_registry()
     directory = Path(directory)
-    fmt = build_format(registry or get_registry(), layout)
+    layout = layout or default_layout(resolved, registry)
+    fmt = build_format(registry, layout)
     tensors = model_tensors(model, resolved)
     dtypes = {t.dtype for t in tensors.values() if t.is_floating_point()}
     if len(dtypes) > 1:

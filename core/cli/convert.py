@@ -18,9 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "The source layout is recognised automatically.")
     parser.add_argument("source", metavar="SRC", help="checkpoint directory or Hub repo id")
     parser.add_argument("destination", metavar="DST", help="output directory")
-    parser.add_argument("--layout", default="published",
-                        help="layout to write: a checkpoint_format name, e.g. published, v5, v5_prefixed, "
-                             "state_dict (default: published, which transformers 4.x loads)")
+    parser.add_argument("--layout",
+                        help="layout to write: a checkpoint_format name (see `mmplug plugins`; default: the "
+                             "model family's own, e.g. published for Video-LLaVA, which transformers 4.x loads)")
     parser.add_argument("--from-layout", dest="source_layout", help="force the source layout instead of detecting it")
     parser.add_argument("--allow-pickle", action="store_true",
                         help="read pickle *.bin weights (torch.load weights_only=True); only for trusted files")

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Exits with 1 if any file cannot be decoded.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="video or image files")
     parser.add_argument("--json", action="store_true", help="one JSON list, an object per file")
-    parser.add_argument("--decoder", default="pyav", help="video_decoder plugin to use (default: pyav)")
+    parser.add_argument("--decoder", help="video_decoder plugin to use (default: the one registered as default; "
+                                           "see `mmplug plugins`)")
     parser.set_defaults(handler=run)
 
 
@@ -64,7 +65,8 @@ def format_line(record: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from mmplug.registry import get_registry
 
-    decoder = get_registry().build("video_decoder", args.decoder, {}, None)
+    registry = get_registry()
+    decoder = registry.build("video_decoder", args.decoder or registry.default_name("video_decoder"), {})
     records = []
     for path in args.files:
         record = check_file(decoder, path)

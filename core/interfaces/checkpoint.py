@@ -20,6 +20,13 @@ class ConfigTranslation(ABC):
 
     #: The ``model_type`` of the config.json files this translation reads.
     model_type: str = ""
+    #: The checkpoint_format (layout) a pipeline of this family is saved in by default.
+    default_layout: str = ""
+
+    def writes(self, resolved: Any) -> bool:
+        """Whether a resolved pipeline is of this family (so that saving it without naming a
+        layout picks :attr:`default_layout`); :meth:`from_pipeline` still checks every detail."""
+        return True
 
     @abstractmethod
     def to_pipeline(self, config: dict[str, Any], directory: Path, *, registry: Any) -> dict[str, Any]:

@@ -193,7 +193,7 @@ class Trainer:
         resumed_at = state.step if saved else None
         ignore_ids = special_token_ids(pipe.processor)
         log = MetricsLog(self.output_dir / "metrics.jsonl", resume_step=state.step if saved else None)
-        frozen = list(pipe.config.config.multimodal.freeze)
+        frozen = list(pipe.resolved.config.multimodal.freeze)
         model.train()
         stage_index, optimizer, part_scales, loss, started = None, None, [], None, time.perf_counter()
         data, samples, order, batch_size = None, [], None, cfg.batch_size
@@ -251,7 +251,7 @@ def save_final(pipe: Any, directory: Path, dtype: str) -> Path:
         return pipe.save_pretrained(directory)
     from mmplug.core.pipeline import Pipeline
 
-    cast = Pipeline(copy.deepcopy(pipe.model).to(target), pipe.processor, pipe.config, source=pipe.source)
+    cast = Pipeline(copy.deepcopy(pipe.model).to(target), pipe.processor, pipe.resolved, source=pipe.source)
     return cast.save_pretrained(directory)
 
 

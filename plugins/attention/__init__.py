@@ -17,4 +17,4 @@ BACKENDS = {
 @hookimpl
 def mmplug_register_parts(register):
     for name, (factory, summary) in BACKENDS.items():
-        register("attention", name, factory, summary=summary)
+        register("attention", name, factory, summary=summary, default=name == "sdpa")

@@ -13,7 +13,7 @@ _SAMPLERS = "mmplug.plugins.video.samplers"
 @hookimpl
 def mmplug_register_parts(register):
     register("video_decoder", "pyav", "mmplug.plugins.video.pyav_decoder:build_pyav",
-             options=f"{_OPTIONS}:PyAVOptions",
+             options=f"{_OPTIONS}:PyAVOptions", default=True,
              summary="PyAV/FFmpeg: exact frames, keyframe seeking, threads, scaling in the conversion (default)")
     register("video_decoder", "decord", "mmplug.plugins.video.decord_decoder:build_decord",
              options=f"{_OPTIONS}:DecordOptions",

@@ -224,6 +224,11 @@ class VideoLlavaTranslation(ConfigTranslation):
     """``model_type: video_llava`` config.json files, read and written."""
 
     model_type = MODEL_TYPE
+    default_layout = "published"
+
+    def writes(self, resolved: Any) -> bool:
+        projector = resolved.parts.get("projector")
+        return projector is not None and projector.spec.name in PROJECTORS
 
     def to_pipeline(self, config: dict[str, Any], directory: Path, *, registry: Any) -> dict[str, Any]:
         """A checkpoint whose weights hold no video tower gets ``share_vision_encoder: true`` (the

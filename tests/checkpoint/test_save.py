@@ -84,8 +84,8 @@ def test_processor_files_round_trip(fixtures_dir, registry, tmp_path):
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.json"):
         assert (out / name).read_bytes() == (processor / name).read_bytes(), name
     again = Pipeline.from_pretrained(out, registry=registry)
-    assert again.config.parts["image_processor"].options == pipe.config.parts["image_processor"].options
-    assert again.config.parts["frame_sampler"].options.num_frames == 4  # trained on 4 frames, loads with 4
+    assert again.resolved.parts["image_processor"].options == pipe.resolved.parts["image_processor"].options
+    assert again.resolved.parts["frame_sampler"].options.num_frames == 4  # trained on 4 frames, loads with 4
     assert again.processor.tokenizer.encode("<image>", add_special_tokens=False) == [32000]
     assert again.model.language_model.vocab_size == 32064
     ids = torch.tensor([[1, 32000, 5]])
