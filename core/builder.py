@@ -51,7 +51,7 @@ def build_part(resolved: ResolvedPipeline, section: str, *, device: str | None =
         wiring=dict(resolved.wiring.get(section, {})),
         pipeline=resolved,
     )
-    return part.spec.load_factory()(part.options, context)
+    return part.spec.build(part.options, context, section=section)
 
 
 def _attention_backend(resolved: ResolvedPipeline, name: str | None) -> Any:
