@@ -28,7 +28,7 @@ def build_part(resolved: ResolvedPipeline, section: str, *, device: str | None =
         wiring=resolved.wiring_for(section),
         pipeline=resolved,
     )
-    return part.spec.load_factory()(part.options, context)
+    return part.spec.build(part.options, context, section=section)
 
 
 def tokens_per_item(resolved: ResolvedPipeline) -> dict[str, int]:

@@ -47,6 +47,7 @@ class TextFacts:
     num_heads: int
     num_kv_heads: int
     sliding_window: int | None = None
+    max_positions: int | None = None  # the context in tokens a prompt must fit in; None: no fixed limit
 
 
 class VisionEncoderOptions(PluginOptions):

@@ -80,7 +80,7 @@ class Pipeline:
         return next(self.model.parameters()).device
 
     def generate(self, prompt: str | Sequence[str], *, images: Any = None, videos: Any = None,
-                 template: bool = True, **options: Any) -> Any:
+                 template: bool = True, errors: str = "raise", **options: Any) -> Any:
         """Answer one prompt (-> GenerationOutput) or a batch (list of prompts -> list).
 
         ``images``/``videos``: for one prompt, an item or a list; for a batch, one entry per
@@ -88,13 +88,16 @@ class Pipeline:
         frames (T,H,W,3). ``options``: :class:`~mmplug.core.generation.GenerationConfig` fields
         (max_new_tokens, do_sample, temperature, top_k, top_p, repetition_penalty, seed, stop, ...).
         ``template=False`` uses prompts as written (with their own placeholders).
+        ``errors``: "raise" (a bad sample raises, named by its index) or "return" (its output has
+        ``finish_reason="error"`` and ``error``; the other samples are answered).
         """
         from mmplug.core.generation import GenerationConfig
         from mmplug.core.generation.runner import generate
 
         self._need_processor()
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-        outputs = generate(self, prompts, images, videos, GenerationConfig(**options), template=template)
+        outputs = generate(self, prompts, images, videos, GenerationConfig(**options), template=template,
+                           errors=errors)
         return outputs[0] if isinstance(prompt, str) else outputs
 
     def stream(self, prompt: str, *, images: Any = None, videos: Any = None, template: bool = True,

@@ -271,7 +271,7 @@ def _build_backend(registry: Registry, name: str, options: dict[str, Any], where
 
     spec = registry.get("attention", name)
     validated = validate_options(spec, options, path=where)
-    backend = spec.load_factory()(validated, BuildContext(section=where))
+    backend = spec.build(validated, BuildContext(section=where), section=where)
     return ResolvedAttention(name, validated, backend)
 
 

@@ -21,9 +21,10 @@ from mmplug.registry.discovery import (
 from mmplug.registry.hookspecs import hookimpl, hookspec
 from mmplug.registry.kinds import Kind
 from mmplug.registry.registry import Registry
-from mmplug.registry.spec import PartSpec, PluginFailure, PresetSpec, Provenance, resolve_reference
+from mmplug.registry.spec import PartSpec, PluginFailure, PresetSpec, Provenance, Unusable, resolve_reference
 
 __all__ = [
     "ENTRY_POINT_GROUP", "Kind", "PartSpec", "PluginFailure", "PresetSpec", "Provenance", "Registry",
-    "discover", "get_registry", "hookimpl", "hookspec", "resolve_reference", "set_registry", "use_registry",
+    "Unusable", "discover", "get_registry", "hookimpl", "hookspec", "resolve_reference", "set_registry",
+    "use_registry",
 ]

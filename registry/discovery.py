@@ -36,7 +36,8 @@ def entry_points_disabled() -> bool:
 def discover(*, entry_points: bool | None = None, allow: set[str] | None = None) -> Registry:
     """A new registry filled from the ``mmplug`` entry points.
 
-    A plugin that fails to import is recorded in ``registry.failures`` and skipped.
+    A plugin that fails to import (any exception, ``SystemExit`` included; only
+    ``KeyboardInterrupt`` goes through) is recorded in ``registry.failures`` and skipped.
     """
     registry = Registry()
     if entry_points is None:
@@ -50,7 +51,9 @@ def discover(*, entry_points: bool | None = None, allow: set[str] | None = None)
             continue
         try:
             plugin = entry_point.load()
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, never fatal
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a broken plugin is reported, never fatal (SystemExit too)
             registry.record_failure(provenance, exc)
             continue
         registry.add_plugin(plugin, provenance)

@@ -5,7 +5,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from mmplug.core.errors import PluginLoadError
+from mmplug.core.errors import MmplugError, PluginLoadError
 from mmplug.registry.kinds import Kind
 
 def resolve_reference(reference: Any, *, what: str) -> Any:
@@ -22,9 +22,19 @@ def resolve_reference(reference: Any, *, what: str) -> Any:
         target: Any = importlib.import_module(module_name)
         for attr in attr_path.split("."):
             target = getattr(target, attr)
-    except Exception as exc:  # noqa: BLE001 - any failure of plugin code is reported
-        raise PluginLoadError(f"{what}: cannot load {reference!r}: {type(exc).__name__}: {exc}") from exc
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any failure of plugin code is reported, SystemExit too
+        raise PluginLoadError(f"{what}: cannot load {reference!r}: {describe_failure(exc)}") from exc
     return target
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for an exception raised by plugin code (``SystemExit`` spelt out)."""
+    if isinstance(exc, SystemExit):
+        return (f"SystemExit: the plugin called exit({exc.code!r}) (sys.exit, or argparse parsing the "
+                "command line); plugin code must not exit the process")
+    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,27 @@ class PartSpec:
     def load_factory(self) -> Callable[..., Any]:
         return resolve_reference(self.factory, what=f"{self.label} from {self.provenance.describe()}")
 
+    def build(self, options: Any, context: Any, *, section: str | None = None) -> Any:
+        """Call the factory as ``factory(options, context)`` and return the part.
+
+        A factory that raises (anything but mmplug's own errors, which pass through) or
+        returns None gives a :class:`PluginLoadError` naming the part, ``section`` and the
+        distribution that provides it; the original exception is chained.
+        """
+        factory = self.load_factory()
+        where = f"{self.label} (section {section or self.kind.value!r}, from {self.provenance.describe()})"
+        try:
+            part = factory(options, context)
+        except (MmplugError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - plugin code: its failure is named, SystemExit too
+            raise PluginLoadError(f"{where} failed to build: {describe_failure(exc)}. This is a bug or an "
+                                  "unmet requirement of that plugin; --debug shows its traceback") from exc
+        if part is None:
+            raise PluginLoadError(f"{where}: its factory {_name_of(factory)} returned None instead of the built "
+                                  "part (a missing 'return'?)")
+        return part
+
     def load_options(self) -> type | None:
         """The part's pydantic options model, or None if it takes no options."""
         return resolve_reference(self.options, what=f"options of {self.label} from {self.provenance.describe()}")
@@ -83,11 +114,37 @@ class PresetSpec:
     provenance: Provenance = field(default_factory=Provenance)
 
     def load(self) -> dict:
-        target = resolve_reference(self.config, what=f"preset {self.name!r} from {self.provenance.describe()}")
-        config = target() if callable(target) else target
+        where = f"preset {self.name!r} from {self.provenance.describe()}"
+        target = resolve_reference(self.config, what=where)
+        try:
+            config = target() if callable(target) else target
+        except (MmplugError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - plugin code
+            raise PluginLoadError(f"{where}: its loader failed: {describe_failure(exc)}") from exc
         if not isinstance(config, dict):
-            raise PluginLoadError(f"preset {self.name!r} from {self.provenance.describe()} is not a mapping")
+            raise PluginLoadError(f"{where} is not a mapping (got {type(config).__name__})")
         return config
+
+
+def _name_of(factory: Any) -> str:
+    module, name = getattr(factory, "__module__", None), getattr(factory, "__qualname__", None)
+    return f"{module}:{name}" if module and name else repr(factory)
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """A registered name that cannot be built: asking for it raises ``error``.
+
+    ``kind`` is a :class:`Kind` value, or ``"preset"``; ``reason`` is the short form
+    ``mmplug plugins`` shows next to the name.
+    """
+
+    kind: str
+    name: str
+    provenance: Provenance
+    reason: str
+    error: MmplugError
 
 
 @dataclass(frozen=True)

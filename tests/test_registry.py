@@ -1,25 +1,14 @@
 """Registry: inline and entry-point plugins, duplicates, broken plugins, suggestions, allow-list."""
 from __future__ import annotations
 
-import sys
-import textwrap
 import types
-from pathlib import Path
 
 import pytest
 
 import toy_parts
+from fake_distributions import make_distribution, site  # noqa: F401 - site is a fixture
 from mmplug.core.errors import DuplicatePartError, PluginLoadError, UnknownPartError
 from mmplug.registry import Kind, Registry, discover, hookimpl
-
-
-def make_distribution(root: Path, dist: str, version: str, module: str, body: str, ep_name: str | None = None) -> None:
-    """Write an installed-looking distribution (module + .dist-info with an mmplug entry point)."""
-    (root / f"{module}.py").write_text(textwrap.dedent(body))
-    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[mmplug]\n{ep_name or module} = {module}\n")
 
 
 GOOD_PLUGIN = """
@@ -32,15 +21,6 @@ def mmplug_register_parts(register):
 def build(options, context):
     return "built every_other"
 """
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    """A fresh directory on sys.path for fake distributions."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield tmp_path
-    for name in [m for m in sys.modules if m.startswith("fakeplug")]:
-        del sys.modules[name]
 
 
 def test_inline_plugin_registers_through_the_hook(toy_registry):

@@ -63,7 +63,7 @@ def _decoders(registry) -> list[dict]:
     rows = []
     for spec in registry.parts("video_decoder"):
         try:
-            verdict = spec.load_factory()(spec.load_options().model_validate({}), None).availability()
+            verdict = registry.build("video_decoder", spec.name, {}).availability()
             rows.append({"name": spec.name, "status": "ok" if verdict.ok else verdict.reason})
         except (MmplugError, ValueError) as exc:
             rows.append({"name": spec.name, "status": str(exc)})

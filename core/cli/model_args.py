@@ -27,6 +27,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def generation_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The GenerationConfig fields the flags ask for (``--temperature`` turns sampling on)."""
     options: dict[str, Any] = {"max_new_tokens": args.max_new_tokens, "top_k": args.top_k, "top_p": args.top_p,
                                "seed": args.seed}
     if args.temperature is not None:
@@ -34,8 +35,19 @@ def generation_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def check_generation_flags(args: argparse.Namespace) -> None:
+    """Raise a one-line GenerationOptionsError naming the flags (``--temperature 0``: omit
+    ``--temperature`` for greedy decoding) before anything slow happens; never imports torch."""
+    from mmplug.core.generation.config import GenerationConfig, Spelling
+
+    flags = {name: "--" + name.replace("_", "-") for name in ("max_new_tokens", "temperature", "top_k", "top_p", "seed")}
+    GenerationConfig.from_options(generation_options(args), Spelling(flags, "add --temperature T"))
+
+
 def load_pipeline(args: argparse.Namespace) -> Any:
-    """A checkpoint (directory with config.json, or a Hub id) or a preset/config file."""
+    """A checkpoint (directory with config.json, or a Hub id) or a preset/config file. The
+    generation flags are checked first, so a bad one fails before the model loads."""
+    check_generation_flags(args)
     from mmplug.core.pipeline import Pipeline
     from mmplug.registry import get_registry
 

@@ -15,6 +15,7 @@ class Chat:
 
     def __init__(self, pipeline: Any, **options: Any):
         self.pipeline = pipeline
+        GenerationConfig(**options)  # bad defaults fail now, not at the first turn
         self.options = options
         self.messages: list[dict[str, Any]] = []
         self.images: list[Any] = []

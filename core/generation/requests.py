@@ -3,6 +3,10 @@
 A question without placeholders is wrapped in a user message with one entry per image and
 video, rendered with the pipeline's chat template (generation prompt added). A prompt that
 already holds ``<image>``/``<video>`` placeholders is used as written (``template=False``).
+
+In a batch each sample is prepared on its own: a sample whose media or prompt is bad gets
+an error that names its index ("sample 2: clip.mp4 [pyav]: ..."), and with
+``errors="return"`` the other samples go on.
 """
 from __future__ import annotations
 
@@ -10,17 +14,32 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from mmplug.core.errors import ProcessorError
+from mmplug.core.errors import MmplugError, ProcessorError
 from mmplug.core.generation.media import load_image, load_video
+
+
+#: What a batch does when one sample fails: raise its error, or return it in that sample's output.
+ERROR_MODES = ("raise", "return")
 
 
 @dataclass
 class Request:
-    """One sample: the rendered prompt and its decoded media."""
+    """One sample: the rendered prompt and its decoded media, or the ``error`` that stopped it
+    (``prompt`` is then the question as given, if it could not be rendered)."""
 
     prompt: str
     images: list[Any] = field(default_factory=list)
     videos: list[Any] = field(default_factory=list)
+    error: MmplugError | None = None
+
+
+def in_sample(error: MmplugError, index: int) -> MmplugError:
+    """``error`` with its message prefixed by the sample it belongs to ("sample 2: ..."); its
+    type is kept (``except MediaError`` still catches it) and ``error.sample`` is set. A message
+    that names "sample 0" because the sample was processed alone is renamed."""
+    error.sample = index
+    error.args = (f"sample {index}: {str(error).removeprefix('sample 0: ')}", *error.args[1:])
+    return error
 
 
 def as_list(media: Any) -> list[Any]:
@@ -50,19 +69,40 @@ def user_message(text: str, images: int, videos: int) -> dict[str, Any]:
 
 
 def build_requests(pipeline: Any, prompts: Sequence[str], images: Any, videos: Any, *, template: bool,
-                   timings: dict[str, float]) -> list[Request]:
-    """Decode media and render prompts for every sample; adds ``decode_s`` to ``timings``."""
-    start = time.perf_counter()
-    image_lists = [[load_image(i) for i in group] for group in per_sample(images, len(prompts), "images")]
-    video_lists = [[decode_video(pipeline, v) for v in group] for group in per_sample(videos, len(prompts), "videos")]
-    timings["decode_s"] = time.perf_counter() - start
+                   timings: dict[str, float], errors: str = "raise") -> list[Request]:
+    """Decode media and render prompts for every sample; adds ``decode_s`` to ``timings``.
+
+    A sample that fails (an mmplug error) raises, named by its index in a batch; with
+    ``errors="return"`` its Request carries the error instead."""
+    if errors not in ERROR_MODES:
+        raise ProcessorError(f"errors={errors!r}: use 'raise' or 'return'")
+    image_groups = per_sample(images, len(prompts), "images")
+    video_groups = per_sample(videos, len(prompts), "videos")
+    timings["decode_s"] = 0.0
     requests = []
-    for text, sample_images, sample_videos in zip(prompts, image_lists, video_lists):
-        if template:
-            text = pipeline.processor.apply_chat_template(
-                [user_message(text, len(sample_images), len(sample_videos))], add_generation_prompt=True)
-        requests.append(Request(text, sample_images, sample_videos))
+    for index, (text, sample_images, sample_videos) in enumerate(zip(prompts, image_groups, video_groups)):
+        try:
+            requests.append(build_request(pipeline, text, sample_images, sample_videos, template=template,
+                                          timings=timings))
+        except MmplugError as exc:
+            error = in_sample(exc, index) if len(prompts) > 1 else exc
+            if errors == "raise":
+                raise error
+            requests.append(Request(text, error=error))
     return requests
+
+
+def build_request(pipeline: Any, text: str, images: list[Any], videos: list[Any], *, template: bool,
+                  timings: dict[str, float]) -> Request:
+    """One sample: its media decoded (time added to ``timings["decode_s"]``), its prompt rendered."""
+    start = time.perf_counter()
+    images = [load_image(item) for item in images]
+    videos = [decode_video(pipeline, item) for item in videos]
+    timings["decode_s"] += time.perf_counter() - start
+    if template:
+        text = pipeline.processor.apply_chat_template([user_message(text, len(images), len(videos))],
+                                                      add_generation_prompt=True)
+    return Request(text, images, videos)
 
 
 def decode_video(pipeline: Any, item: Any) -> Any:

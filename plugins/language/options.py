@@ -110,7 +110,15 @@ class LlamaOptions(LanguageModelOptions):
 
     def facts(self) -> TextFacts:
         return TextFacts(hidden_size=self.hidden_size, vocab_size=self.vocab_size, num_layers=self.num_layers,
-                         num_heads=self.num_heads, num_kv_heads=self.kv_heads, sliding_window=self.window)
+                         num_heads=self.num_heads, num_kv_heads=self.kv_heads, sliding_window=self.window,
+                         max_positions=self.context)
+
+    @property
+    def context(self) -> int | None:
+        """Tokens a prompt may hold: max_position_embeddings, except that "dynamic" rope scaling
+        stretches the rotary frequencies to any length (no fixed limit)."""
+        dynamic = (self.rope_scaling or {}).get("rope_type") == "dynamic"
+        return None if dynamic else self.max_position_embeddings
 
 
 class MistralOptions(LlamaOptions):
