@@ -7,7 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from mmplug.core.generation.media import load_image, load_video
+from mmplug.core.generation.media import load_video
+from mmplug.core.media.image import read_rgb
 from mmplug.core.generation.requests import user_message
 from mmplug.core.progress import progress
 from mmplug.core.training.manifest import Sample
@@ -15,7 +16,8 @@ from mmplug.core.training.manifest import Sample
 
 class MediaCache:
     """Decoded media by path: videos as sampled frames (T,H,W,3) uint8 (through the pipeline's
-    decoder and frame sampler), images as (H,W,3) uint8. Decoded once when ``keep``."""
+    decoder and frame sampler), images as (H,W,3) uint8 (``read_rgb``: the conversion every
+    image path uses). Decoded once when ``keep``."""
 
     def __init__(self, pipeline: Any, *, keep: bool = True):
         self.pipeline = pipeline
@@ -27,7 +29,7 @@ class MediaCache:
                                                   self.pipeline.processor.image_processor))
 
     def image(self, path: Path) -> np.ndarray:
-        return self._get(path, lambda: np.asarray(load_image(path).convert("RGB")))
+        return self._get(path, lambda: read_rgb(path))
 
     def _get(self, path: Path, load: Any) -> np.ndarray:
         item = self._items.get(path)

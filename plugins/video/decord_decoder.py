@@ -18,6 +18,7 @@ from mmplug.core.errors import BackendUnavailableError
 from mmplug.core.interfaces.attention import Availability
 from mmplug.core.interfaces.video import DecodedFrames, VideoDecoder, VideoInfo
 from mmplug.core.media.guard import MEDIA_FAILURES, media_errors
+from mmplug.core.media.limits import media_limits
 from mmplug.core.media.sniff import ANIMATED, STILL, sniff
 from mmplug.core.media.source import Source, as_source
 from mmplug.plugins.video.pyav_decoder import PyAVDecoder
@@ -74,6 +75,7 @@ class DecordDecoder(VideoDecoder):
         if self._routed_elsewhere(src, info):
             return self._pyav.read(src, indices, size=size)
         wanted = np.asarray(indices, dtype=np.int64).reshape(-1)
+        media_limits().check_frames(wanted.size, src.name, self.backend)
         reader = self._reader(src, size, info)
         count = len(reader)
         bad = wanted[(wanted < 0) | (wanted >= count)]

@@ -25,6 +25,7 @@ import numpy as np
 from mmplug.core.interfaces.video import DecodedFrames, FrameSampler, VideoDecoder, VideoInfo
 from mmplug.core.media.geometry import coded_size, normalise_rotation, rotate
 from mmplug.core.media.guard import media_errors
+from mmplug.core.media.limits import media_limits
 from mmplug.core.media.sniff import ANIMATED, OTHER, STILL, sniff
 from mmplug.core.media.source import Source, as_source
 from mmplug.plugins.video.pyav_feed import Feeder, IndexMismatch, Pending
@@ -175,6 +176,7 @@ class PyAVDecoder(VideoDecoder):
             raise src.error(self.backend, f"frame index {int(wanted.min())} is negative")
         if size is not None and (len(size) != 2 or min(size) < 1):
             raise src.error(self.backend, f"size must be (height, width) with both >= 1, got {size!r}")
+        media_limits().check_frames(wanted.size, src.name, self.backend)
         return wanted.astype(np.int64)
 
     def _read_indexed(self, src: Source, index: PacketIndex, targets: np.ndarray, size: tuple[int, int] | None,

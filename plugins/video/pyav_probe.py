@@ -16,6 +16,7 @@ import av
 from mmplug.core.interfaces.video import VideoInfo
 from mmplug.core.media.geometry import display_size, normalise_rotation
 from mmplug.core.media.guard import MEDIA_FAILURES, media_errors
+from mmplug.core.media.limits import media_limits
 from mmplug.core.media.source import Source
 from mmplug.plugins.video.pyav_index import PacketIndex
 
@@ -28,7 +29,8 @@ _COUNT_TAGS = ("NUMBER_OF_FRAMES", "NUMBER_OF_FRAMES-eng", "nb_frames")
 
 @contextlib.contextmanager
 def open_video(source: Source, backend: str = BACKEND) -> Iterator[tuple]:
-    """``(container, video_stream)`` of ``source``; raises MediaError if it has no video stream."""
+    """``(container, video_stream)`` of ``source``; raises MediaError if it has no video stream, or
+    if its frames are larger than the ``max_pixels`` media limit (checked before decoding)."""
     handle = None
     with media_errors(source, backend, "opening the file", AV_FAILURES):
         if source.path is not None:
@@ -42,7 +44,10 @@ def open_video(source: Source, backend: str = BACKEND) -> Iterator[tuple]:
             kinds = ", ".join(f"{s.type} {s.codec_context.name if s.codec_context else '?'}"
                               for s in container.streams) or "none"
             raise source.error(backend, f"no video stream (streams: {kinds}); pass a video or image file")
-        yield container, container.streams.video[0]
+        stream = container.streams.video[0]
+        context = stream.codec_context
+        media_limits().check_pixels(context.width, context.height, source.name, backend, "video frame")
+        yield container, stream
     finally:
         container.close()
         if handle is not None:
