@@ -52,6 +52,7 @@ def check_file(decoder: Any, path: str) -> dict:
                          "report it with this file)"}
     record = {"file": path, "ok": True, "error": None, **asdict(info)}
     record.pop("source", None)
+    record.pop("frame_times", None)  # one number per frame: not a summary
     return record
 
 

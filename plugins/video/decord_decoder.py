@@ -58,7 +58,8 @@ class DecordDecoder(VideoDecoder):
         return Availability(True)
 
     def probe(self, source: Any) -> VideoInfo:
-        """PyAV's description of the video, with decord's frame count (its indices are decord's)."""
+        """PyAV's description of the video, with decord's frame count (its indices are decord's);
+        PyAV's frame times are kept when both count the same frames."""
         src = as_source(source, self.backend)
         info = self._pyav.probe(src)
         if self._routed_elsewhere(src, info):
@@ -66,7 +67,10 @@ class DecordDecoder(VideoDecoder):
         reader = self._reader(src, None, info)
         count = len(reader)
         how = info.frame_count_source if count == info.num_frames else "counted"
-        return dataclasses.replace(info, num_frames=count, frame_count_source=how)
+        times = info.frame_times  # PyAV's frame times hold for decord's frames only if they are the same frames
+        if times is not None and len(times) != count:
+            times = None
+        return dataclasses.replace(info, num_frames=count, frame_count_source=how, frame_times=times)
 
     def read(self, source: Any, indices: Sequence[int], *, size: tuple[int, int] | None = None) -> DecodedFrames:
         """Frames at ``indices`` (any order, repeats allowed); ``size=(height, width)`` scales in decord."""

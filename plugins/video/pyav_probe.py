@@ -93,8 +93,9 @@ def probe_video(
 
 def describe(source: Source, container, stream, count: str, counted: Callable[[], PacketIndex],
              backend: str = BACKEND) -> VideoInfo:
-    """What the header says (frame count resolved as the module explains). Size and rotation
-    are the coded ones until :func:`with_frame` sees a decoded frame."""
+    """What the header says (frame count resolved as the module explains; frame times when the
+    packets were indexed, and always for a variable-rate video). Size and rotation are the
+    coded ones until :func:`with_frame` sees a decoded frame."""
     with media_errors(source, backend, "reading the stream header", AV_FAILURES):
         fps = _rate(stream.average_rate) or _rate(stream.guessed_rate) or _rate(stream.base_rate)
         duration = _duration(container, stream)
@@ -106,15 +107,21 @@ def describe(source: Source, container, stream, count: str, counted: Callable[[]
         num_frames, how = _declared_count(stream)
     if num_frames is None and count == "fast" and not variable and duration > 0 and fps > 0:
         num_frames, how = int(round(duration * fps)), "duration"
+    index = counted() if num_frames is None or variable else None
     if num_frames is None:
-        index = counted()
         num_frames, how = index.num_frames, "counted"
         variable = index.is_variable_rate()
         if duration <= 0 and index.num_frames:
             duration = index.num_frames / fps if fps else 0.0
-    return VideoInfo(num_frames=num_frames, fps=fps, duration=duration, width=width, height=height,
+    info = VideoInfo(num_frames=num_frames, fps=fps, duration=duration, width=width, height=height,
                      codec=codec, has_audio=has_audio, variable_fps=variable, frame_count_source=how,
                      source=source.name)
+    return with_times(info, index) if index is not None else info
+
+
+def with_times(info: VideoInfo, index: PacketIndex) -> VideoInfo:
+    """``info`` with the frame times of its packet index (when the index can be trusted)."""
+    return dataclasses.replace(info, frame_times=index.frame_times())
 
 
 def with_frame(info: VideoInfo, frame) -> VideoInfo:

@@ -107,6 +107,12 @@ def frame_number(rgb: np.ndarray) -> int:
     return int(round((grey - 8) / 6))
 
 
+def write_vfr_video(path: Path, times_ms: list[int], *, b_frames: int = 0) -> Path:
+    """A variable-frame-rate clip: frame ``i`` (numbered as :func:`frame_pattern`) shown at ``times_ms[i]``."""
+    return write_video(path, len(times_ms), time_base=Fraction(1, 1000), pts=list(times_ms),
+                       options={"bf": str(b_frames)})
+
+
 def write_bomb_png(path: Path, width: int, height: int) -> Path:
     """A valid all-black 1-bit greyscale PNG of ``width`` x ``height``, written row by row so that the
     test never holds the image: 30000 x 30000 is ~110 KB on disk, 900 megapixels decoded."""
