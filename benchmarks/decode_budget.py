@@ -11,7 +11,9 @@ The model, prompt and floor of benchmarks/generate.py. Prints, in one process:
 
     python benchmarks/decode_budget.py [--threads 2] [--repeats 3]
 
-A diagnostic: the stubbed runs patch mmplug's own kernels in this process only.
+A diagnostic: the stubbed runs patch mmplug's own kernels in this process only. Attention is
+stubbed through its single-query fast path, so the CPU fast paths must be on (MMPLUG_FAST_PATHS
+unset or 1).
 """
 from __future__ import annotations
 
@@ -48,8 +50,11 @@ def main() -> None:
 
     from mmplug.core.builder import build_model
     from mmplug.core.model import linear
+    from mmplug.core.model.fast_paths import ENV, fast_paths_enabled
     from mmplug.plugins.attention import sdpa
 
+    if not fast_paths_enabled():
+        parser.error(f"{ENV}=0 turns off the single-query attention this budget stubs; unset it (or set 1)")
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
     torch.manual_seed(0)

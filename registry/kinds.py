@@ -5,7 +5,7 @@ from enum import Enum
 
 
 class Kind(str, Enum):
-    """Every kind of part a pipeline is made of (see DESIGN.md, "Plugin kinds")."""
+    """Every kind of part a pipeline is made of (see docs/concepts.md, "Parts and kinds")."""
 
     VIDEO_DECODER = "video_decoder"
     FRAME_SAMPLER = "frame_sampler"

@@ -1,10 +1,10 @@
 """The activation module that parts build by name (:func:`mmplug.core.model.activations.build_activation`).
 
 Besides the usual out-of-place ``forward``, it can write its result into the input's own memory
-(``act(x, in_place=True)``) when no gradient is recorded. Parts use
-that on the temporaries between two linear layers: on CPU a fresh tensor of that size is new
-memory from the OS, and its first-touch page faults made a prefill's ``silu(gate) * up`` on a
-(1, 2087, 2816) float32 tensor about 3x slower than the same work done in place.
+(``act(x, in_place=True)``) when no gradient is recorded. Parts use that on the temporaries
+between two linear layers: on CPU a fresh tensor of that size is new memory from the OS and pays
+first-touch page faults. When it applies, and its switch: :mod:`mmplug.core.model.fast_paths`;
+measurements: docs/performance.md.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import functools
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from mmplug.core.model.fast_paths import in_place_applies
 
 
 def _quick_gelu(x: torch.Tensor) -> torch.Tensor:
@@ -38,18 +40,13 @@ FUNCTIONS = {
 }
 
 
-def records_gradient(x: torch.Tensor) -> bool:
-    """True when autograd would record an operation on ``x`` (so it must not be overwritten)."""
-    return torch.is_grad_enabled() and x.requires_grad
-
-
 class Activation(nn.Module):
     """An elementwise activation named in :data:`FUNCTIONS`: any shape in, the same shape out.
 
     ``act(x)`` is out of place. ``act(x, in_place=True)`` writes the result into ``x`` (and returns
-    it) unless autograd records ``x``, then it is out of place: only for a temporary that nothing
-    else reads afterwards (forward hooks then see the input already overwritten, as with
-    ``nn.ReLU(inplace=True)``). ``times=other`` multiplies the result by ``other`` (a gated MLP's
+    it) unless autograd records ``x`` or the fast paths are off, then it is out of place: only for
+    a temporary that nothing else reads afterwards (forward hooks then see the input already
+    overwritten, as with ``nn.ReLU(inplace=True)``). ``times=other`` multiplies the result by ``other`` (a gated MLP's
     product), in the same memory.
     """
 
@@ -59,7 +56,7 @@ class Activation(nn.Module):
 
     def forward(self, x: torch.Tensor, *, times: torch.Tensor | None = None, in_place: bool = False) -> torch.Tensor:
         out_of_place, in_place_function = FUNCTIONS[self.name]
-        if not in_place or records_gradient(x) or (times is not None and records_gradient(times)):
+        if not in_place or not in_place_applies(x, times):
             return out_of_place(x) if times is None else out_of_place(x) * times
         result = in_place_function(x)
         return result if times is None else result.mul_(times)

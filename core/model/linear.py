@@ -1,17 +1,16 @@
 """A drop-in ``nn.Linear`` that keeps every CPU thread busy when it sees only a few rows.
 
-Decoding one token multiplies each weight matrix by a single vector. On CPU, torch runs that
-matrix-vector product on one thread, so it reads the weights at one core's memory bandwidth
-(about half of what two cores reach on the development machine). :class:`RowSplitLinear` cuts
-the weight's output rows into one block per thread (a free view) and hands the blocks to
-``torch.bmm``, which runs them in parallel. Same parameters, same state-dict names, same
-result up to float rounding; inputs with many rows (prefill, training) take ``F.linear``.
+Decoding one token multiplies each weight matrix by a single vector. On CPU, torch may run that
+matrix-vector product on one thread, so it reads the weights at one core's memory bandwidth.
+:class:`RowSplitLinear` cuts the weight's output rows into one block per thread (a free view) and
+hands the blocks to ``torch.bmm``, which runs them in parallel. Same parameters, same state-dict
+names, same result up to float rounding; inputs with many rows (prefill, training) take ``F.linear``.
 
 Whether torch's own one-row product already uses every thread depends on the machine and the
-BLAS build (on one development machine it read 11 GB/s at 1 and 2 threads, on another 20 GB/s
-at 2 threads, where the split ran at 12 GB/s). So the split is not assumed: the first few-row
-call at a thread count times both kernels once on a decoder-sized matrix (a few milliseconds)
-and the faster one is used from then on (:func:`split_pays_off`).
+BLAS build, so the split is not assumed: the first few-row call at a thread count times both
+kernels once on a decoder-sized matrix (a few milliseconds) and the faster one is used from then
+on (:func:`split_pays_off`). When the split applies, and its switch: :mod:`mmplug.core.model.fast_paths`;
+measurements: docs/performance.md.
 """
 from __future__ import annotations
 
@@ -22,8 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: inputs with at most this many rows (batch x sequence) use the split path
-FEW_ROWS = 8
+from mmplug.core.model.fast_paths import row_split_applies
 
 
 def row_split_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, blocks: int) -> torch.Tensor:
@@ -43,8 +41,7 @@ class RowSplitLinear(nn.Linear):
     """``nn.Linear`` with a thread-parallel path for few-row CPU inputs (see the module docstring)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if (x.device.type == "cpu" and x.numel() <= FEW_ROWS * self.in_features
-                and not torch.is_grad_enabled() and self.weight.is_contiguous()):
+        if row_split_applies(x, self.weight):
             threads = torch.get_num_threads()
             blocks = split_count(self.out_features, threads)
             if blocks > 1 and split_pays_off(threads):

@@ -35,6 +35,16 @@ class TrainingState:
     position: int = 0
 
 
+@dataclass
+class SavedState:
+    """A checkpoint's training state as :func:`read_state` found it."""
+
+    checkpoint: Path
+    position: TrainingState
+    meta: dict[str, Any]  # training_state.json: position, RNG, optimizer hyper-parameters
+    tensors: dict[str, torch.Tensor]  # training_state.safetensors: optimizer moments, torch RNG
+
+
 def checkpoint_name(step: int) -> str:
     return f"{PREFIX}{step:06d}"
 
@@ -83,15 +93,15 @@ def save_checkpoint(pipeline: Any, optimizer: torch.optim.Optimizer, state: Trai
     return final
 
 
-def read_state(checkpoint: Path) -> tuple[TrainingState, dict[str, Any], dict[str, torch.Tensor]]:
-    """(position, json metadata, tensors) of a checkpoint's training state."""
+def read_state(checkpoint: Path) -> SavedState:
+    """The training state saved in ``checkpoint`` (by :func:`save_checkpoint`)."""
     try:
         meta = json.loads((checkpoint / STATE_JSON).read_text(encoding="utf-8"))
         tensors = load_file(str(checkpoint / STATE_TENSORS))
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"{checkpoint}: cannot read the training state ({exc}); delete this checkpoint "
                               "folder to resume from the one before it") from None
-    return TrainingState(meta["step"], meta["epoch"], meta["position"]), meta, tensors
+    return SavedState(checkpoint, TrainingState(meta["step"], meta["epoch"], meta["position"]), meta, tensors)
 
 
 def restore_optimizer(optimizer: torch.optim.Optimizer, meta: dict[str, Any], tensors: dict[str, torch.Tensor],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ from mmplug.core.training.manifest import Sample, read_manifest
 from mmplug.core.training.metrics import MetricsLog
 from mmplug.core.training.objectives import special_token_ids, stage_loss
 from mmplug.core.training.schedule import warmup_cosine
-from mmplug.core.training.state import (TrainingState, list_checkpoints, read_state, restore_optimizer,
-                                        restore_rng, save_checkpoint)
+from mmplug.core.training.state import (SavedState, TrainingState, list_checkpoints, read_state,
+                                        restore_optimizer, restore_rng, save_checkpoint)
 
 
 @dataclass
@@ -109,6 +109,37 @@ def make_optimizer(model: torch.nn.Module, stage: StageConfig) -> torch.optim.Ad
     return torch.optim.AdamW(parameter_groups(model, stage), lr=stage.lr, betas=stage.betas)
 
 
+@dataclass
+class RunContext:
+    """What one run of the loop works with, fixed from the first step to the last."""
+
+    pipe: Any  # the Pipeline being trained
+    manifests: dict[Path, list[Sample]]  # every stage's samples, read once
+    media: MediaCache
+    ignore_ids: set[int]  # special tokens no loss is computed on
+    log: MetricsLog
+    frozen: list[str]  # parts the pipeline's multimodal.freeze keeps frozen in every stage
+    started: float  # perf_counter() when the loop began
+
+
+@dataclass
+class LoopState:
+    """Where the loop stands between two steps."""
+
+    done: TrainingState  # steps done, and the data position of the next sample
+    resumed: SavedState | None = None  # the checkpoint's optimizer and RNG, until the first stage is entered
+    stage_index: int | None = None  # the stage the optimizer belongs to
+    optimizer: torch.optim.Optimizer | None = None
+    part_scales: list[float] = field(default_factory=list)  # lr multiplier of each optimizer group
+    data: tuple[Path, int] | None = None  # (manifest, batch size) that ``order`` runs over
+    order: DataOrder | None = None
+    loss: float | None = None  # of the last step
+
+    @property
+    def batch_size(self) -> int:
+        return self.data[1]
+
+
 class Trainer:
     """One training run of ``config``; :meth:`run` trains (or resumes) and returns a TrainResult."""
 
@@ -130,20 +161,51 @@ class Trainer:
             load_model_weights(pipe.model, Path(self.config.init_from))
         return pipe
 
-    def _start(self, model: torch.nn.Module, resume: bool) -> tuple[TrainingState, Any]:
+    def run(self, *, resume: bool = False) -> TrainResult:
+        cfg = self.config
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        seed_everything(cfg.seed)
+        context, loop = self._prepare(resume)
+        for step in progress(range(loop.done.step, cfg.total_steps), total=cfg.total_steps - loop.done.step,
+                             description="train"):
+            index, inner = cfg.stage_at(step)
+            if index != loop.stage_index:
+                self._enter_stage(context, loop, index, inner)
+            record = self._train_step(context, loop, step, inner)
+            self._log_and_save(context, loop, record)
+        seconds = time.perf_counter() - context.started
+        context.pipe.model.eval()
+        return TrainResult(context.pipe, loop.done.step, loop.loss, seconds, self._finish(context, loop))
+
+    def _prepare(self, resume: bool) -> tuple[RunContext, LoopState]:
+        """Build the pipeline, read the manifests, find where to start; the model in train mode."""
+        pipe = self.build()
+        manifests = self._read_manifests()
+        media = MediaCache(pipe)
+        loop = self._start(pipe.model, resume)
+        ignore_ids = special_token_ids(pipe.processor)
+        resume_step = loop.done.step if loop.resumed is not None else None
+        log = MetricsLog(self.output_dir / "metrics.jsonl", resume_step=resume_step)
+        frozen = list(pipe.resolved.config.multimodal.freeze)
+        pipe.model.train()
+        return RunContext(pipe, manifests, media, ignore_ids, log, frozen, time.perf_counter()), loop
+
+    def _start(self, model: torch.nn.Module, resume: bool) -> LoopState:
         """Where to start: step 0, or the newest checkpoint (weights loaded) when resuming."""
         checkpoints = list_checkpoints(self.output_dir)
         if checkpoints and not resume:
             raise CheckpointError(f"{self.output_dir} already holds {checkpoints[-1].name}; pass --resume "
                                   "(resume=True) to continue it, or choose another output_dir")
         if not checkpoints:
-            return TrainingState(), None
-        state, meta, tensors = read_state(checkpoints[-1])
-        if state.step >= self.config.total_steps:
-            raise CheckpointError(f"{checkpoints[-1]} is at step {state.step}: the run of {self.config.total_steps} "
-                                  "steps is already complete (raise the stages' steps to train further)")
+            return LoopState(TrainingState())
+        saved = read_state(checkpoints[-1])
+        if saved.position.step >= self.config.total_steps:
+            raise CheckpointError(f"{checkpoints[-1]} is at step {saved.position.step}: the run of "
+                                  f"{self.config.total_steps} steps is already complete (raise the stages' steps "
+                                  "to train further)")
         load_model_weights(model, checkpoints[-1])
-        return state, (meta, tensors, checkpoints[-1])
+        return LoopState(saved.position, resumed=saved)
 
     def _read_manifests(self) -> dict[Path, list[Sample]]:
         """Every stage's manifest, read and checked once before training starts."""
@@ -161,9 +223,53 @@ class Trainer:
                         "only; give this stage a manifest of media samples (train_manifest)"))])
         return manifests
 
+    def _enter_stage(self, context: RunContext, loop: LoopState, index: int, inner: int) -> None:
+        """Stage ``index`` begins at its step ``inner`` (> 0 when resuming inside it): its trainable
+        parts, a fresh AdamW (with the checkpoint's moments when they belong to this stage), the
+        checkpoint's RNG, and its own data order when it reads other data than the stage before."""
+        cfg = self.config
+        stage, model = cfg.stages[index], context.pipe.model
+        set_trainable(model, stage, context.frozen)
+        loop.stage_index, loop.optimizer = index, make_optimizer(model, stage)
+        loop.part_scales = [group["lr_scale"] for group in loop.optimizer.param_groups]  # the config's
+        resumed, loop.resumed = loop.resumed, None
+        if resumed is not None:  # the saved moments belong to the stage of the step before
+            if cfg.stage_at(resumed.position.step - 1)[0] == index:
+                restore_optimizer(loop.optimizer, resumed.meta, resumed.tensors, resumed.checkpoint)
+            restore_rng(resumed.meta, resumed.tensors)
+        if cfg.stage_data(index) != loop.data:
+            loop.data = cfg.stage_data(index)
+            samples = context.manifests[loop.data[0]]
+            context.media.preload(samples)
+            # resuming: the saved data position belongs to this order unless it was another stage's
+            continues = inner > 0 or (index > 0 and cfg.stage_data(index - 1) == loop.data)
+            epoch, position = (loop.done.epoch, loop.done.position) if resumed is not None and continues else (0, 0)
+            loop.order = self._data_order(samples, loop.batch_size, epoch, position)
+
     def _data_order(self, samples: list[Sample], batch_size: int, epoch: int, position: int) -> DataOrder:
         groups = [media_group(sample) for sample in samples] if self.config.group_by_media else None
         return DataOrder(len(samples), self.config.seed, epoch, position, groups=groups, batch_size=batch_size)
+
+    def _train_step(self, context: RunContext, loop: LoopState, step: int, inner: int) -> dict[str, Any]:
+        """Optimisation step ``step`` (the stage's ``inner``-th): the scheduled learning rate, the
+        next micro-batches, one AdamW step. Updates ``loop``; returns the step's metrics record."""
+        cfg = self.config
+        stage = cfg.stages[loop.stage_index]
+        scale = warmup_cosine(inner, total_steps=stage.steps, warmup_steps=stage.warmup_steps,
+                              min_ratio=stage.min_lr_ratio)
+        for group, part_scale in zip(loop.optimizer.param_groups, loop.part_scales):
+            group["lr"] = stage.lr * scale * part_scale
+        tick = time.perf_counter()
+        samples = context.manifests[loop.data[0]]
+        batches = [training_batch(context.pipe.processor, context.media,
+                                  [samples[i] for i in loop.order.take(loop.batch_size)])
+                   for _ in range(cfg.grad_accum_steps)]
+        loop.loss, norm = self._step(context.pipe.model, loop.optimizer, batches, stage.objective,
+                                     context.ignore_ids)
+        loop.done = TrainingState(step + 1, loop.order.epoch, loop.order.position)
+        return {"step": loop.done.step, "stage": stage.name, "loss": loop.loss, "lr": stage.lr * scale,
+                "grad_norm": norm, "epoch": loop.order.epoch,
+                "samples_per_s": loop.batch_size * cfg.grad_accum_steps / (time.perf_counter() - tick)}
 
     def _step(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches: list[Any],
               objective: str, ignore_ids: set[int]) -> tuple[float, float]:
@@ -180,68 +286,22 @@ class Trainer:
         optimizer.zero_grad(set_to_none=True)
         return loss_value, norm
 
-    def run(self, *, resume: bool = False) -> TrainResult:
+    def _log_and_save(self, context: RunContext, loop: LoopState, record: dict[str, Any]) -> None:
+        """Write the step's metrics every ``log_every`` steps and at the end; a checkpoint every
+        ``save_every`` steps before the end (the end's is :meth:`_finish`'s)."""
+        cfg, done = self.config, loop.done.step
+        if done % cfg.log_every == 0 or done == cfg.total_steps:
+            context.log.write({**record, "elapsed_s": time.perf_counter() - context.started})
+        if cfg.save_every and done % cfg.save_every == 0 and done < cfg.total_steps:
+            save_checkpoint(context.pipe, loop.optimizer, loop.done, self.output_dir, keep=cfg.keep_checkpoints)
+
+    def _finish(self, context: RunContext, loop: LoopState) -> Path | None:
+        """The last checkpoint and the ``final`` save_pretrained directory (None: save_final is off)."""
         cfg = self.config
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
-        seed_everything(cfg.seed)
-        pipe = self.build()
-        model = pipe.model
-        manifests = self._read_manifests()
-        media = MediaCache(pipe)
-        state, saved = self._start(model, resume)
-        resumed_at = state.step if saved else None
-        ignore_ids = special_token_ids(pipe.processor)
-        log = MetricsLog(self.output_dir / "metrics.jsonl", resume_step=state.step if saved else None)
-        frozen = list(pipe.resolved.config.multimodal.freeze)
-        model.train()
-        stage_index, optimizer, part_scales, loss, started = None, None, [], None, time.perf_counter()
-        data, samples, order, batch_size = None, [], None, cfg.batch_size
-        for step in progress(range(state.step, cfg.total_steps), total=cfg.total_steps - state.step,
-                             description="train"):
-            index, inner = cfg.stage_at(step)
-            stage = cfg.stages[index]
-            if index != stage_index:
-                stage_index = index
-                set_trainable(model, stage, frozen)
-                optimizer = make_optimizer(model, stage)
-                part_scales = [group["lr_scale"] for group in optimizer.param_groups]  # the config's, not a checkpoint's
-                if saved is not None:  # the saved moments belong to the stage of the step before
-                    if cfg.stage_at(state.step - 1)[0] == index:
-                        restore_optimizer(optimizer, saved[0], saved[1], saved[2])
-                    restore_rng(saved[0], saved[1])
-                    saved = None
-                if cfg.stage_data(index) != data:  # other data than the stage before: its own order
-                    data = cfg.stage_data(index)
-                    samples, batch_size = manifests[data[0]], data[1]
-                    media.preload(samples)
-                    # resuming: the saved data position belongs to this order unless it was another stage's
-                    continues = inner > 0 or (index > 0 and cfg.stage_data(index - 1) == data)
-                    epoch, position = (state.epoch, state.position) if step == resumed_at and continues else (0, 0)
-                    order = self._data_order(samples, batch_size, epoch, position)
-            scale = warmup_cosine(inner, total_steps=stage.steps, warmup_steps=stage.warmup_steps,
-                                  min_ratio=stage.min_lr_ratio)
-            for group, part_scale in zip(optimizer.param_groups, part_scales):
-                group["lr"] = stage.lr * scale * part_scale
-            tick = time.perf_counter()
-            batches = [training_batch(pipe.processor, media, [samples[i] for i in order.take(batch_size)])
-                       for _ in range(cfg.grad_accum_steps)]
-            loss, norm = self._step(model, optimizer, batches, stage.objective, ignore_ids)
-            state = TrainingState(step + 1, order.epoch, order.position)
-            if state.step % cfg.log_every == 0 or state.step == cfg.total_steps:
-                log.write({"step": state.step, "stage": stage.name, "loss": loss, "lr": stage.lr * scale,
-                           "grad_norm": norm, "epoch": order.epoch,
-                           "samples_per_s": batch_size * cfg.grad_accum_steps / (time.perf_counter() - tick),
-                           "elapsed_s": time.perf_counter() - started})
-            if cfg.save_every and state.step % cfg.save_every == 0 and state.step < cfg.total_steps:
-                save_checkpoint(pipe, optimizer, state, self.output_dir, keep=cfg.keep_checkpoints)
-        seconds = time.perf_counter() - started
-        model.eval()
-        final = None
-        if cfg.save_final:
-            save_checkpoint(pipe, optimizer, state, self.output_dir, keep=cfg.keep_checkpoints)
-            final = save_final(pipe, self.output_dir / "final", cfg.final_dtype)
-        return TrainResult(pipe, state.step, loss, seconds, final)
+        if not cfg.save_final:
+            return None
+        save_checkpoint(context.pipe, loop.optimizer, loop.done, self.output_dir, keep=cfg.keep_checkpoints)
+        return save_final(context.pipe, self.output_dir / "final", cfg.final_dtype)
 
 
 def save_final(pipe: Any, directory: Path, dtype: str) -> Path:

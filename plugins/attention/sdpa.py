@@ -6,8 +6,8 @@ lengths, an explicit bool mask otherwise. Rows with no visible key output zeros.
 Decoding on CPU (one float32 query per head that sees every cached key) skips the kernel:
 the query heads of each key/value group are stacked into one small matrix and attention is
 two batched matrix products (``single_query_attention``; the softmax runs over the contiguous
-key axis), about 1.5x faster than the fused CPU kernel at this shape and without copying the
-shared keys and values.
+key axis), without copying the shared keys and values. When it applies, and its switch:
+:mod:`mmplug.core.model.fast_paths`; measurements: docs/performance.md.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from mmplug.core.interfaces.attention import AttentionBackend, AttentionRequest, Availability
+from mmplug.core.model.fast_paths import single_query_attention_applies
 from mmplug.plugins.attention.masks import combined_mask, repeat_kv
 
 #: torch >= 2.5 shares kv heads inside the kernel (grouped-query attention).
@@ -38,8 +39,7 @@ class SdpaAttention(AttentionBackend):
                  scale: float | None = None) -> torch.Tensor:
         """q (B,H,Sq,Dh), k/v (B,Hkv,Skv,Dh), mask bool (B,1,Sq,Skv) -> (B,H,Sq,Dh)."""
         groups = q.shape[1] // k.shape[1]
-        if (q.shape[2] == 1 and mask is None and q.device.type == "cpu" and q.dtype == torch.float32
-                and (sliding_window is None or sliding_window >= k.shape[2])):
+        if single_query_attention_applies(q, k, mask, sliding_window):
             return single_query_attention(q, k, v, scale)
         grouped = {}
         if groups > 1 and KERNEL_GROUPS_HEADS:

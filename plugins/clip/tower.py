@@ -90,7 +90,8 @@ class ClipEncoder(nn.Module):
 class ClipVisionTower(nn.Module, VisionEncoder):
     """Pixels (N,C,S,S) -> hidden states (N, 1+P, D) of requested layers; P = (S/patch)^2,
     the CLS token first. Layer 0 is the pre-layernormed embedding, layer k the k-th block's output.
-    ``post_layernorm`` only normalises a pooled CLS output (:meth:`pooled`), never the features."""
+    ``post_layernorm`` holds the published checkpoints' weights of that name; nothing here applies
+    it (it would normalise a pooled CLS output), and the features never pass through it."""
 
     has_cls_token = True
 
@@ -116,10 +117,6 @@ class ClipVisionTower(nn.Module, VisionEncoder):
             x = run_layer(block, x, checkpointing=self.gradient_checkpointing and self.training)
             states[index] = x
         return [states[index] for index in wanted]
-
-    def pooled(self, pixels: torch.Tensor) -> torch.Tensor:
-        """The post-layernormed CLS token of the last layer (N, D)."""
-        return self.post_layernorm(self.hidden_states(pixels, [-1])[0][:, 0])
 
     def forward(self, pixels: torch.Tensor, layers: Sequence[int] = (-1,)) -> list[torch.Tensor]:
         return self.hidden_states(pixels, layers)

@@ -18,6 +18,7 @@ from mmplug.core.errors import ProcessorError
 from mmplug.core.interfaces.language import LanguageModel, LanguageModelOutput
 from mmplug.core.model.activations import build_activation
 from mmplug.core.model.checkpointing import run_layer
+from mmplug.core.model.fast_paths import one_call_rms_norm_applies
 from mmplug.core.model.linear import RowSplitLinear
 from mmplug.core.model.positions import position_ids_from_mask
 from mmplug.plugins.language.options import LlamaOptions
@@ -25,8 +26,8 @@ from mmplug.plugins.language.rope import RotaryEmbedding, apply_rotary
 
 
 #: torch >= 2.4 has a one-call RMSNorm: on CPU in float32 the same bits as the steps below (values
-#: and gradients, tests/model/test_rms_norm.py) in one dispatch instead of six. GPUs keep the steps
-#: (not verified there).
+#: and gradients, tests/model/test_rms_norm.py) in one dispatch instead of six; when it applies:
+#: :mod:`mmplug.core.model.fast_paths`. GPUs keep the steps (not verified there).
 FUNCTIONAL_RMS_NORM = getattr(F, "rms_norm", None)
 
 
@@ -39,8 +40,7 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        one_call = x.device.type == "cpu" and x.dtype == self.weight.dtype == torch.float32
-        if FUNCTIONAL_RMS_NORM is not None and one_call:
+        if FUNCTIONAL_RMS_NORM is not None and one_call_rms_norm_applies(x, self.weight):
             return FUNCTIONAL_RMS_NORM(x, self.weight.shape, self.weight, self.eps)
         # normalise in float32 and cast back before the weight, as the reference does
         x32 = x.float()
