@@ -182,27 +182,35 @@ def _copy(value: Any) -> Any:
 
 
 def _measure(root: Any, children: Any, key: str, source: str | None) -> None:
-    """Walk ``root`` as a tree (shared children visited once per reference); stop past the limit."""
-    count, stack, open_ids = 0, [(root, False)], set()
+    """Size of ``root`` expanded as a tree (a shared child counts once per reference), computed
+    once per distinct object (so a bomb is measured in microseconds); ConfigError past the limit
+    or on a cycle."""
+    sizes: dict[int, int] = {}
+    open_ids: set[int] = set()
+    stack = [(root, False)]
     while stack:
         item, leaving = stack.pop()
+        ident = id(item)
         if leaving:
-            open_ids.discard(id(item))
+            open_ids.discard(ident)
+            sizes[ident] = 1 + sum(sizes[id(part)] for part in children(item))
+            if sizes[ident] > MAX_CONFIG_VALUES:
+                raise ConfigError([ConfigIssue(key, (
+                    f"holds more than {MAX_CONFIG_VALUES} values once its aliases are expanded (a YAML alias "
+                    "bomb?); refused before expanding it. A real config needs far fewer."))], source)
             continue
-        count += 1
-        if count > MAX_CONFIG_VALUES:
-            raise ConfigError([ConfigIssue(key, (
-                f"holds more than {MAX_CONFIG_VALUES} values once its aliases are expanded (a YAML alias "
-                "bomb?); refused before expanding it. A real config needs far fewer."))], source)
-        parts = list(children(item))
+        if ident in sizes:
+            continue
+        parts = children(item)
         if not parts:
+            sizes[ident] = 1
             continue
-        if id(item) in open_ids:
+        if ident in open_ids:
             raise ConfigError([ConfigIssue(key, "contains itself (a recursive YAML alias); write the values out")],
                               source)
-        open_ids.add(id(item))
+        open_ids.add(ident)
         stack.append((item, True))
-        stack.extend((part, False) for part in reversed(parts))
+        stack.extend((part, False) for part in parts if id(part) not in sizes)
 
 
 def _toml_loads(text: str) -> dict[str, Any]:
