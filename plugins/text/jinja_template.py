@@ -112,9 +112,10 @@ class JinjaChatTemplate(ChatTemplate):
         except jinja2.TemplateSyntaxError as exc:
             raise ConfigError([ConfigIssue("chat_template", (
                 f"{origin}: template syntax error on line {exc.lineno}: {exc.message}"))]) from None
-        except (RecursionError, MemoryError) as exc:
+        except (RecursionError, MemoryError, SyntaxError) as exc:  # SyntaxError: Python's limits on the code
             raise ConfigError([ConfigIssue("chat_template", (
-                f"{origin}: template cannot be compiled ({type(exc).__name__}: nested too deeply or too large)"))]) from None
+                f"{origin}: template cannot be compiled: nested too deeply or too large ({type(exc).__name__})"))
+            ]) from None
         self.string_content = string_content
 
     def _render(self, messages: Sequence[dict[str, Any]], add_generation_prompt: bool,

@@ -11,7 +11,7 @@ import tracemalloc
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from mmplug.core.errors import ProcessorError
+from mmplug.core.errors import ConfigError, ProcessorError
 from mmplug.plugins.text.jinja_template import JinjaChatTemplate, load_template_source
 from mmplug.plugins.text.template_limits import TemplateLimits
 
@@ -136,3 +136,9 @@ def test_limits_are_options_of_the_jinja_template(registry, tmp_path):
 def test_other_failures_of_template_code_name_the_template(source, cause):
     with pytest.raises(ProcessorError, match=f"chat template <template> failed: {cause}"):
         JinjaChatTemplate(source).render(MESSAGES)
+
+
+@pytest.mark.parametrize("source", ["{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}", "{% if 1 %}" * 200 + "{% endif %}" * 200])
+def test_templates_too_deep_to_compile_name_the_template(source):
+    with pytest.raises(ConfigError, match="<template>: template cannot be compiled: nested too deeply"):
+        JinjaChatTemplate(source)
