@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 from pathlib import Path
 from typing import Any, Literal, Mapping, Union
 
@@ -250,8 +251,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | Mapping[str, An
                 if child is None:
                     child = node[part] = {}
             if not isinstance(child, (dict, list)):
-                raise ConfigError([ConfigIssue(key, f"cannot set inside {where!r}: it is {child!r}, not a section "
-                                                    "or a list")])
+                raise ConfigError([ConfigIssue(key, f"cannot set inside {where!r}: it is {reprlib.repr(child)}, not "
+                                                    "a section or a list")])
             node = child
         if isinstance(node, list):
             node[_list_index(node, leaf, key, key)] = value
