@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from mmplug.core.config import ATTENTION_SECTIONS, SECTION_KINDS, PipelineConfig, PartConfig, load_config
+from mmplug.core.config import ATTENTION_SECTIONS, SECTION_KINDS, PipelineConfig, PartConfig, read_pipeline
 from mmplug.core.errors import ConfigError, ConfigIssue, MmplugError
 from mmplug.core.feature_select import layer_index
 from mmplug.core.interfaces.attention import AttentionRequest
@@ -90,13 +90,12 @@ def resolve_config(
     """Load (if needed) and fully check a pipeline config. Raises one ConfigError listing
     every problem with its dotted path."""
     registry = registry or get_registry()
-    config = source if isinstance(source, PipelineConfig) and not overrides else load_config(
-        source, overrides, registry=registry)
+    config, issues, _ = (source, [], None) if isinstance(source, PipelineConfig) and not overrides else \
+        read_pipeline(source, overrides, registry=registry)  # schema issues: the rest is still checked
     if device or dtype:
         runtime = config.runtime.model_copy(update={k: v for k, v in (("device", device), ("dtype", dtype)) if v})
         config = config.model_copy(update={"runtime": runtime})
     resolved = ResolvedPipeline(config=config, registry=registry)
-    issues: list[ConfigIssue] = []
     for section, part in config.sections().items():
         bound = _resolve_part(registry, section, part, allow_code, issues)
         if bound is not None:

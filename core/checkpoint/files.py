@@ -7,10 +7,8 @@ then pickle checkpoints (``pytorch_model.bin[.index.json]``), which load only wi
 from __future__ import annotations
 
 import json
-import os
-import struct
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Iterable
 
 from mmplug.core.errors import CheckpointError
@@ -33,6 +31,10 @@ class WeightFiles:
 
     def shape(self, key: str) -> tuple[int, ...]:
         return tuple(self.shards[self.owner[key]].shape(key))
+
+    def dtype(self, key: str) -> Any:
+        """The torch dtype ``key`` is stored in."""
+        return self.shards[self.owner[key]].dtype(key)
 
     def describe(self, key: str) -> str:
         return f"{key!r} in {self.owner[key].name}"
@@ -89,11 +91,32 @@ def _collect(directory: Path, paths: Iterable[Path], opener: Any, *, pickle: boo
     return files
 
 
-def _from_index(directory: Path, index: Path, opener: Any, *, pickle: bool) -> WeightFiles:
+def read_weight_map(index: Path) -> dict[str, str]:
+    """The ``weight_map`` (tensor -> shard file name) of an index file. Every shard must be a
+    plain file name, so that an index can only name files inside its own directory."""
     try:
         weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise CheckpointError(f"{index}: not a valid index file (needs a 'weight_map' object): {exc}") from None
+    if not isinstance(weight_map, dict):
+        raise CheckpointError(f"{index}: 'weight_map' must be an object of tensor name -> shard file name")
+    bad = sorted({repr(name) for name in weight_map.values() if not _plain_file_name(name)})
+    if bad:
+        raise CheckpointError(f"{index}: weight_map names shard(s) that are not plain file names in the "
+                              f"checkpoint directory: {', '.join(bad[:5])}. A shard is a file next to the index "
+                              "(e.g. 'model-00001-of-00002.safetensors'); paths with folders, '..' or a drive "
+                              "are refused, so a checkpoint cannot read files outside its directory.")
+    return weight_map
+
+
+def _plain_file_name(name: Any) -> bool:
+    """Whether ``name`` is one file name with no folder part, on POSIX and on Windows."""
+    return (isinstance(name, str) and name not in ("", ".", "..") and "\0" not in name
+            and PurePosixPath(name).name == name and PureWindowsPath(name).name == name)
+
+
+def _from_index(directory: Path, index: Path, opener: Any, *, pickle: bool) -> WeightFiles:
+    weight_map = read_weight_map(index)
     by_file: dict[str, list[str]] = {}
     for key, name in weight_map.items():
         by_file.setdefault(name, []).append(key)
@@ -112,36 +135,17 @@ def _from_index(directory: Path, index: Path, opener: Any, *, pickle: bool) -> W
     return files
 
 
-def raw_header(path: Path) -> tuple[dict[str, Any], int, int]:
-    """(JSON header, header length, file size) of a safetensors file; CheckpointError if unreadable."""
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as handle:
-            prefix = handle.read(8)
-            length = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else None
-            if length is None or length > min(size - 8, 100 * 1024 * 1024):
-                raise CheckpointError(f"{path}: not a safetensors file or truncated header ({size} bytes); "
-                                      "download or save it again")
-            header = json.loads(handle.read(length))
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path}: corrupt safetensors header ({exc}); download or save it again") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path}: corrupt safetensors header (not a JSON object)")
-    return header, length, size
-
-
 def peek_keys(directory: Path) -> list[str]:
     """Tensor names of the safetensors checkpoint in ``directory`` from the index or headers
     only (no tensor data, no torch); [] when there is none."""
     directory = Path(directory)
     if (directory / SAFE_INDEX).is_file():
         try:
-            return list(json.loads((directory / SAFE_INDEX).read_text(encoding="utf-8"))["weight_map"])
-        except (OSError, ValueError, KeyError, TypeError):
+            return list(read_weight_map(directory / SAFE_INDEX))
+        except CheckpointError:
             return []
     if (directory / SAFE_SINGLE).is_file():
-        header, _, _ = raw_header(directory / SAFE_SINGLE)
-        return [key for key in header if key != "__metadata__"]
+        from mmplug.core.checkpoint.safetensors_header import read_header
+
+        return list(read_header(directory / SAFE_SINGLE)[0])
     return []

@@ -77,7 +77,7 @@ def plan(model: nn.Module, files: WeightFiles, fmt: Any, *, allow_missing: Itera
     """(checkpoint key -> model name, allowed-missing names, slots); raises on any mismatch."""
     slots = _Slots(model)
     mapping: dict[str, str] = {}
-    unused, shapes, filled = [], [], set()
+    unused, shapes, dtypes, filled = [], [], [], set()
     for key in files.keys():
         ours = fmt.to_model_key(key)
         if ours is None:
@@ -94,6 +94,9 @@ def plan(model: nn.Module, files: WeightFiles, fmt: Any, *, allow_missing: Itera
         if expected != stored:
             shapes.append(f"  {ours}: the checkpoint has {stored} ({files.describe(key)}), "
                           f"the model expects {expected}")
+        wrong_dtype = _dtype_mismatch(files.dtype(key), slots.tensor[ours].dtype)
+        if wrong_dtype:
+            dtypes.append(f"  {ours}: {files.describe(key)} {wrong_dtype}")
     covered = {tied for ours in mapping.values() for tied in slots.group[ours]}
     missing = [name for name in slots.owner if name not in covered]
     refused = [name for name in missing if not allowed((name, _checkpoint_name(fmt, name)), allow_missing)]
@@ -104,11 +107,23 @@ def plan(model: nn.Module, files: WeightFiles, fmt: Any, *, allow_missing: Itera
         problems.append(f"{len(unused)} checkpoint tensor(s) with no place in the model:\n{group_keys(unused)}")
     if shapes:
         problems.append(f"{len(shapes)} tensor(s) with the wrong shape:\n" + "\n".join(shapes))
+    if dtypes:
+        problems.append(f"{len(dtypes)} tensor(s) stored in a dtype of another kind:\n" + "\n".join(dtypes))
     if problems:
         raise CheckpointError(f"{files.directory} does not fit this model ({fmt.name or fmt} layout):\n"
                               + "\n".join(problems) + "\nCheck that config.json belongs to these weights; pass "
                               "allow_missing=[glob, ...] / allow_unused=[glob, ...] only to skip tensors on purpose.")
     return mapping, [name for name in missing if name not in refused], slots
+
+
+def _dtype_mismatch(stored: torch.dtype, expected: torch.dtype) -> str | None:
+    """Why a tensor stored as ``stored`` cannot fill a model tensor of ``expected``, or None.
+
+    Floating-point tensors load into any floating-point dtype (converted while read); any other
+    dtype (integers, bool) must be stored exactly as the model has it, since it is not converted."""
+    if expected.is_floating_point:
+        return None if stored.is_floating_point else f"is {stored}, the model expects floating point ({expected})"
+    return None if stored == expected else f"is {stored}, the model expects {expected}"
 
 
 def _checkpoint_name(fmt: Any, name: str) -> str:

@@ -10,16 +10,14 @@ tensor's bytes without building the file in memory. Files stay compatible with
 from __future__ import annotations
 
 import json
-import math
 import os
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import torch
 
-from mmplug.core.checkpoint.files import raw_header
+from mmplug.core.checkpoint.safetensors_header import Entry, read_header as parse_header
 from mmplug.core.errors import CheckpointError
 
 #: safetensors dtype names <-> torch dtypes.
@@ -31,20 +29,6 @@ DTYPES: dict[str, torch.dtype] = {
 NAMES = {dtype: name for name, dtype in DTYPES.items()}
 #: Largest scratch buffer used to convert dtypes while reading.
 CHUNK = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One tensor of a file: dtype, shape and absolute byte range."""
-
-    dtype: str
-    shape: tuple[int, ...]
-    begin: int
-    end: int
-
-    @property
-    def torch_dtype(self) -> torch.dtype:
-        return DTYPES[self.dtype]
 
 
 class SafetensorsShard:
@@ -61,7 +45,7 @@ class SafetensorsShard:
         return self.entries[key].shape
 
     def dtype(self, key: str) -> torch.dtype:
-        return self.entries[key].torch_dtype
+        return DTYPES[self.entries[key].dtype]
 
     def read(self, keys: Iterable[str], dtype: torch.dtype | None = None) -> Iterable[tuple[str, torch.Tensor]]:
         """Yield (key, CPU tensor) in file order, floating tensors converted to ``dtype`` (None: as
@@ -72,7 +56,7 @@ class SafetensorsShard:
         with open(self.path, "rb", buffering=0) as handle:
             for key in wanted:
                 entry = self.entries[key]
-                source = entry.torch_dtype
+                source = DTYPES[entry.dtype]
                 target = dtype if dtype is not None and source.is_floating_point else source
                 out = torch.empty(entry.shape, dtype=target)
                 handle.seek(entry.begin)
@@ -103,27 +87,13 @@ def _bytes(tensor: torch.Tensor) -> memoryview:
 
 
 def read_header(path: Path) -> tuple[dict[str, Entry], dict[str, str]]:
-    """(entries by name, ``__metadata__``) of a safetensors file; checks the file is complete."""
-    header, length, size = raw_header(path)
-    metadata = header.pop("__metadata__", None) or {}
-    base = 8 + length
-    entries = {}
-    for key, info in header.items():
-        try:
-            begin, end = info["data_offsets"]
-            entry = Entry(info["dtype"], tuple(int(n) for n in info["shape"]), base + begin, base + end)
-        except (KeyError, TypeError, ValueError):
-            raise CheckpointError(f"{path}: malformed header entry for {key!r}: {info!r}") from None
+    """(entries by name, ``__metadata__``) of a safetensors file whose header is valid (see
+    :mod:`~mmplug.core.checkpoint.safetensors_header`) and whose dtypes torch loads here."""
+    entries, metadata = parse_header(path)
+    for key, entry in entries.items():
         if entry.dtype not in DTYPES:
             raise CheckpointError(f"{path}: tensor {key!r} has dtype {entry.dtype}, which mmplug does not load; "
                                   f"supported: {', '.join(DTYPES)}")
-        if entry.end - entry.begin != math.prod(entry.shape) * DTYPES[entry.dtype].itemsize:
-            raise CheckpointError(f"{path}: tensor {key!r} byte range does not match its shape {entry.shape}")
-        entries[key] = entry
-    data_end = max((e.end for e in entries.values()), default=base)
-    if data_end > size:
-        raise CheckpointError(f"{path}: truncated: the header describes {data_end} bytes but the file has {size}; "
-                              "download or save it again")
     return entries, metadata
 
 

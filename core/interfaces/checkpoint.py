@@ -69,6 +69,11 @@ class CheckpointFormat(ABC):
     def from_model_key(self, key: str) -> str:
         """The checkpoint key this layout writes for an mmplug parameter name."""
 
+    def unmatched_keys(self, keys: Iterable[str], config: dict[str, Any]) -> list[str] | None:
+        """The keys that keep this layout from matching (named when no format matches);
+        None: the layout cannot say."""
+        return None
+
     @property
     def can_import(self) -> bool:
         """Whether :meth:`import_checkpoint` is implemented (``mmplug convert`` of a layout

@@ -20,8 +20,8 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field, ValidationError, model_validator
 
+from mmplug.core.config import MODEL_SECTIONS, apply_overrides, plain_copy, read_config_file
 from mmplug.core.dtypes import DType
-from mmplug.core.config import MODEL_SECTIONS, apply_overrides, read_config_file
 from mmplug.core.errors import ConfigError
 from mmplug.core.options import PluginOptions, pydantic_issues
 
@@ -118,11 +118,11 @@ def load_train_config(source: str | os.PathLike[str] | Mapping[str, Any],
                       overrides: list[str] | Mapping[str, Any] | None = None) -> TrainConfig:
     """A validated :class:`TrainConfig` from a YAML/JSON/TOML file or a mapping.
 
-    ``overrides``: ``["seed=1", "pipeline.language_model.name=mistral"]`` (a ``pipeline`` given
-    as a file is read first, so its keys can be overridden too).
+    ``overrides``: ``["seed=1", "stages.0.steps=6", "pipeline.language_model.name=mistral"]`` (a
+    ``pipeline`` given as a file is read first, so its keys can be overridden too).
     """
     label = None if isinstance(source, Mapping) else str(source)
-    data = dict(source) if isinstance(source, Mapping) else read_config_file(source)
+    data = plain_copy(source) if isinstance(source, Mapping) else read_config_file(source)
     if overrides:
         keys = overrides.keys() if isinstance(overrides, Mapping) else [o.partition("=")[0] for o in overrides]
         if any(k.strip().startswith("pipeline.") for k in keys) and isinstance(data.get("pipeline"), str):
@@ -139,4 +139,4 @@ def _read_pipeline(name: str) -> dict[str, Any]:
         return read_config_file(name)
     from mmplug.registry import get_registry
 
-    return get_registry().preset(name).load()
+    return plain_copy(get_registry().preset(name).load(), "pipeline", f"preset {name!r}")

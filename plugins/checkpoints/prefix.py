@@ -44,14 +44,18 @@ class PrefixFormat(CheckpointFormat):
 
     def matches(self, keys: Iterable[str], config: dict[str, Any]) -> bool:
         keys = list(keys)
+        return bool(keys) and not self.unmatched_keys(keys, config)
+
+    def unmatched_keys(self, keys: Iterable[str], config: dict[str, Any]) -> list[str]:
+        """The keys that keep this layout from matching: unmapped or forbidden ones (all of them
+        when the config's model type is another or no key has a required prefix)."""
+        keys = list(keys)
         model_type = (config or {}).get("model_type")
         if self.model_types and model_type is not None and model_type not in self.model_types:
-            return False
-        if not keys or (self.forbidden and any(key.startswith(self.forbidden) for key in keys)):
-            return False
+            return keys
         if self.required and not any(key.startswith(self.required) for key in keys):
-            return False
-        return all(self._mapped(key) for key in keys)
+            return keys
+        return [key for key in keys if not self._mapped(key) or (self.forbidden and key.startswith(self.forbidden))]
 
     def to_model_key(self, key: str) -> str | None:
         if key.endswith(NOT_WEIGHTS):

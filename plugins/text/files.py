@@ -14,8 +14,13 @@ def read_json(path: Path, *, key: str) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([ConfigIssue(key, f"cannot read {path}: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigIssue(key, f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                                            f"{exc.start}); replace the file with a good copy")]) from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ConfigError([ConfigIssue(key, f"{path} is nested too deeply to be a processor file")]) from None
     except json.JSONDecodeError as exc:
         raise ConfigError([ConfigIssue(key, f"{path} is not valid JSON (line {exc.lineno}, column "
                                             f"{exc.colno}: {exc.msg}); replace the file with a good copy")]) from None

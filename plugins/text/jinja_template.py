@@ -4,7 +4,8 @@ Renders with ``jinja2.sandbox.ImmutableSandboxedEnvironment`` and the same
 environment features HF templates rely on: ``trim_blocks``/``lstrip_blocks``,
 loop controls, ``{% generation %}`` blocks (they mark assistant text; used for
 training labels), ``raise_exception(msg)``, ``strftime_now(fmt)`` and a
-``tojson`` filter that keeps non-ASCII characters.
+``tojson`` filter that keeps non-ASCII characters. A template is code from a
+stranger: every render is bounded in time and size (:mod:`.template_limits`).
 """
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from typing import Any, Sequence
 import jinja2
 from jinja2 import nodes
 from jinja2.ext import Extension
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mmplug.core.errors import ConfigError, ConfigIssue, ProcessorError
 from mmplug.core.interfaces.text import ChatTemplate
 from mmplug.plugins.text.files import read_json
 from mmplug.plugins.text.options import JinjaTemplateOptions
+from mmplug.plugins.text.template_limits import (LimitedEnvironment, LimitExceeded, TemplateLimits, bounded_join,
+                                                 insert_checks, rendering)
 
 #: Private-use characters that bracket ``{% generation %}`` output while spans are recorded.
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -50,17 +52,18 @@ def _raise_exception(message: str) -> None:
 
 def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None, separators: Any = None,
             sort_keys: bool = False) -> str:
-    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+    encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+    return bounded_join(encoder.iterencode(value), "tojson output")
 
 
 def _strftime_now(fmt: str) -> str:
     return datetime.now().strftime(fmt)
 
 
-def make_environment() -> ImmutableSandboxedEnvironment:
+def make_environment() -> LimitedEnvironment:
     """The sandboxed environment every template is compiled in."""
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                        extensions=[_GenerationBlock, "jinja2.ext.loopcontrols"])
+    env = LimitedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                             extensions=[_GenerationBlock, "jinja2.ext.loopcontrols"])
     env.filters["tojson"] = _tojson
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
@@ -93,18 +96,26 @@ class JinjaChatTemplate(ChatTemplate):
 
     ``string_content="text_part"`` turns plain-string message content into one text part
     (templates of multimodal processors iterate over parts); ``"keep"`` passes it unchanged.
+    ``limits`` bound each render's time and size; ``origin`` (the file) names the template in errors.
     """
 
-    def __init__(self, source: str, *, origin: str = "<template>", string_content: str = "text_part"):
+    def __init__(self, source: str, *, origin: str = "<template>", string_content: str = "text_part",
+                 limits: TemplateLimits = TemplateLimits()):
         self.source = source
         self.origin = origin
+        self.limits = limits
+        env = make_environment()
         try:
-            self._template = make_environment().from_string(source)
+            tree = env.parse(source)
+            self.has_generation_blocks = any(n.name == "_bracket" for n in tree.find_all(nodes.ExtensionAttribute))
+            self._template = env.from_string(insert_checks(tree, env))
         except jinja2.TemplateSyntaxError as exc:
             raise ConfigError([ConfigIssue("chat_template", (
                 f"{origin}: template syntax error on line {exc.lineno}: {exc.message}"))]) from None
-        tree = make_environment().parse(source)
-        self.has_generation_blocks = any(n.name == "_bracket" for n in tree.find_all(nodes.ExtensionAttribute))
+        except (RecursionError, MemoryError, SyntaxError) as exc:  # SyntaxError: Python's limits on the code
+            raise ConfigError([ConfigIssue("chat_template", (
+                f"{origin}: template cannot be compiled: nested too deeply or too large ({type(exc).__name__})"))
+            ]) from None
         self.string_content = string_content
 
     def _render(self, messages: Sequence[dict[str, Any]], add_generation_prompt: bool,
@@ -112,10 +123,18 @@ class JinjaChatTemplate(ChatTemplate):
         if self.string_content == "text_part":
             messages = [as_parts(m) for m in messages]
         try:
-            return self._template.render(messages=list(messages), add_generation_prompt=add_generation_prompt,
-                                         **variables)
+            with rendering(self.limits):
+                return bounded_join(self._template.generate(messages=list(messages),
+                                                            add_generation_prompt=add_generation_prompt, **variables),
+                                    "the prompt")
+        except LimitExceeded as exc:
+            raise ProcessorError(f"chat template {self.origin} stopped: {exc}. A template from a checkpoint is code; "
+                                 "if you trust this one, raise chat_template.max_render_seconds / "
+                                 "max_output_chars (see docs/troubleshooting.md)") from None
         except jinja2.TemplateError as exc:
             raise ProcessorError(f"chat template {self.origin} rejected the messages: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - template code can raise anything (1/0, huge int to str...)
+            raise ProcessorError(f"chat template {self.origin} failed: {type(exc).__name__}: {exc}") from None
 
     def render(self, messages: Sequence[dict[str, Any]], *, add_generation_prompt: bool = False,
                **variables: Any) -> str:
@@ -171,8 +190,9 @@ def load_template_source(path: Path) -> tuple[str, str]:
 
 def build_jinja_template(options: JinjaTemplateOptions, context: Any = None) -> JinjaChatTemplate:
     """Factory of the ``jinja`` chat template part."""
+    limits = TemplateLimits(options.max_render_seconds, options.max_output_chars)
     if options.template is not None:
         return JinjaChatTemplate(options.template, origin="<chat_template.template>",
-                                 string_content=options.string_content)
+                                 string_content=options.string_content, limits=limits)
     source, origin = load_template_source(options.path)
-    return JinjaChatTemplate(source, origin=origin, string_content=options.string_content)
+    return JinjaChatTemplate(source, origin=origin, string_content=options.string_content, limits=limits)

@@ -37,6 +37,11 @@ class HfTokenizerOptions(PluginOptions):
     pad_token: str | None = None
 
 
+#: Defaults of the limits on one chat template render (docs/troubleshooting.md lists them).
+DEFAULT_MAX_RENDER_SECONDS = 5.0
+DEFAULT_MAX_OUTPUT_CHARS = 4_000_000
+
+
 class JinjaTemplateOptions(PluginOptions):
     """A Hugging Face style Jinja chat template; give exactly one of ``path`` or ``template``."""
 
@@ -46,6 +51,12 @@ class JinjaTemplateOptions(PluginOptions):
     string_content: Literal["text_part", "keep"] = Field(
         default="text_part", description="'text_part': plain-string message content becomes one "
                                          "{'type': 'text'} part; 'keep': the template gets the string.")
+    max_render_seconds: float = Field(
+        default=DEFAULT_MAX_RENDER_SECONDS, gt=0, description="Longest time one render may run (a template "
+                                                              "from a checkpoint is code from its author).")
+    max_output_chars: int = Field(
+        default=DEFAULT_MAX_OUTPUT_CHARS, ge=1, description="Most characters one render may build: the prompt, "
+                                                            "and every string or list made on the way.")
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> "JinjaTemplateOptions":
