@@ -2,14 +2,18 @@
 
 One line per file: codec, frame count and how it was found, fps, duration,
 display size, rotation, and whether the first and last frames decode (or the
-error). Exits 1 if any file cannot be decoded. Imports nothing heavy until run.
+error). A file that fails (unreadable, over the media limits) never stops the
+files after it. Exits 1 if any file cannot be decoded. Imports nothing heavy until run.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,18 +30,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def check_file(decoder: Any, path: str) -> dict:
-    """Probe ``path`` and decode its first and last frames; a dict with ``ok`` and ``error``."""
+    """Probe ``path`` and decode its first and last frames; a dict with ``ok`` and ``error``.
+
+    Any failure is this file's result, so the files after it are still checked: a MediaError
+    (the file is unreadable, or over the media limits), or an unexpected exception (a bug
+    that this file triggers; its traceback is logged at debug level)."""
     from dataclasses import asdict
 
-    from mmplug.core.errors import MediaError
+    from mmplug.core.errors import ConfigError, MediaError
 
     try:
         info = decoder.probe(path)
         decoder.read(path, sorted({0, max(info.num_frames - 1, 0)}))
     except MediaError as exc:
         return {"file": path, "ok": False, "error": exc.cause, "backend": exc.backend}
+    except ConfigError:
+        raise  # a setting of the whole run (e.g. a media limit in the environment), not this file
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not hide the other files
+        log.debug("probing %s failed", path, exc_info=True)
+        return {"file": path, "ok": False, "backend": getattr(decoder, "backend", "?"),
+                "error": f"unexpected {type(exc).__name__}: {exc} (a bug in mmplug or the decoder: please "
+                         "report it with this file)"}
     record = {"file": path, "ok": True, "error": None, **asdict(info)}
     record.pop("source", None)
+    record.pop("frame_times", None)  # one number per frame: not a summary
     return record
 
 

@@ -6,13 +6,12 @@ decoded: numpy / torch (T,H,W,3) uint8, or a list of images.
 """
 from __future__ import annotations
 
-import io
 import os
 from typing import Any
 
 import numpy as np
 
-from mmplug.core.errors import MediaError, ProcessorError, describe_source
+from mmplug.core.errors import ProcessorError, describe_source
 
 
 def is_encoded(item: Any) -> bool:
@@ -21,20 +20,14 @@ def is_encoded(item: Any) -> bool:
 
 
 def load_image(item: Any) -> Any:
-    """A PIL image for encoded input (path/bytes/file), the item itself for decoded pixels."""
+    """A PIL image for encoded input (path/bytes/file), the item itself for decoded pixels.
+
+    Files open within the media limits (``mmplug.core.media.image.open_image``)."""
     if not is_encoded(item):
         return item
-    from PIL import Image, UnidentifiedImageError
+    from mmplug.core.media.image import open_image
 
-    try:
-        source = io.BytesIO(bytes(item)) if isinstance(item, (bytes, bytearray, memoryview)) else item
-        with Image.open(source) as image:
-            image.load()
-            return image
-    except FileNotFoundError:
-        raise MediaError(item, "pillow", "no such file") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise MediaError(item, "pillow", f"not a readable image ({exc})") from None
+    return open_image(item, "pillow")
 
 
 def load_video(item: Any, decoder: Any, sampler: Any, image_processor: Any = None) -> np.ndarray:
@@ -57,10 +50,12 @@ def load_video(item: Any, decoder: Any, sampler: Any, image_processor: Any = Non
 
 def _as_frames(item: Any) -> np.ndarray:
     if isinstance(item, (list, tuple)):
+        from mmplug.core.media.image import rgb_pixels
+
         frames = []
-        for frame in item:
+        for index, frame in enumerate(item):
             image = load_image(frame)
-            frames.append(np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image))
+            frames.append(rgb_pixels(image, f"frame {index}") if hasattr(image, "convert") else np.asarray(image))
         if not frames:
             raise ProcessorError("a video given as a list of frames must hold at least one frame")
         item = np.stack(frames)

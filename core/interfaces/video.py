@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Callable, ClassVar, Sequence, Union
 
 from mmplug.core.interfaces.attention import Availability
@@ -24,6 +24,9 @@ class VideoInfo:
     (-90 is a phone held upright). ``frame_count_source`` says how ``num_frames`` was
     found: "metadata", "duration", "counted" (packets counted, nothing decoded) or
     "image" (a still image is a one-frame video, with ``fps`` and ``duration`` 0).
+    ``frame_times``: float64 (N,) presentation time of each frame in seconds, counted from
+    the first frame, when the decoder knows them (always for variable-rate videos); None
+    means frame ``i`` is at ``i / fps`` (constant rate).
     """
 
     num_frames: int
@@ -37,6 +40,7 @@ class VideoInfo:
     variable_fps: bool = False
     frame_count_source: str = "metadata"
     source: str = ""
+    frame_times: "np.ndarray | None" = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

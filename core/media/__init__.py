@@ -1,7 +1,8 @@
 """Decoder-agnostic media handling: sources, format sniffing, display geometry, batch reads.
 
 Nothing here knows a concrete decoder; decoders are plugins (kind ``video_decoder``).
-Importing this package is cheap (no numpy, av or torch).
+Importing this package is cheap (no numpy, av, PIL or torch); ``mmplug.core.media.image``
+(image files within the media limits, the one conversion to RGB) imports numpy and Pillow.
 """
 from mmplug.core.media.batch import VideoResult, failures, read_video, read_videos
 from mmplug.core.media.geometry import (
@@ -11,10 +12,12 @@ from mmplug.core.media.geometry import (
     rotate,
     shortest_edge_size,
 )
+from mmplug.core.media.limits import MediaLimits, media_limits, media_limits_set, set_media_limits
 from mmplug.core.media.sniff import sniff
 from mmplug.core.media.source import Source, as_source
 
 __all__ = [
-    "Source", "VideoResult", "as_source", "coded_size", "display_size", "failures", "normalise_rotation",
-    "read_video", "read_videos", "rotate", "shortest_edge_size", "sniff",
+    "MediaLimits", "Source", "VideoResult", "as_source", "coded_size", "display_size", "failures",
+    "media_limits", "media_limits_set", "normalise_rotation", "read_video", "read_videos", "rotate",
+    "set_media_limits", "shortest_edge_size", "sniff",
 ]

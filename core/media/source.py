@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from mmplug.core.errors import MediaError, describe_source
+from mmplug.core.media.limits import media_limits
 
 #: Bytes read from the start of a source to recognise its format.
 HEAD_SIZE = 32
@@ -57,16 +58,18 @@ class Source:
 
 
 def as_source(source: Any, backend: str) -> Source:
-    """Check ``source`` and wrap it; every problem raises :class:`MediaError` naming ``backend``."""
+    """Check ``source`` and wrap it; every problem raises :class:`MediaError` naming ``backend``.
+
+    Its size is checked against the ``max_bytes`` media limit (:mod:`mmplug.core.media.limits`)."""
     if isinstance(source, Source):
         return source
     if isinstance(source, (str, os.PathLike)):
         return _path_source(source, backend)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        if not data:
+        if not len(source):
             raise MediaError(source, backend, "the data is empty (0 bytes); pass the bytes of a video or image file")
-        return Source(original=source, name=describe_source(source), data=data)
+        media_limits().check_bytes(len(source), source, backend)
+        return Source(original=source, name=describe_source(source), data=bytes(source))
     if hasattr(source, "read"):
         return _stream_source(source, backend)
     raise MediaError(source, backend, f"cannot read a {type(source).__name__}; pass a path, bytes "
@@ -90,6 +93,7 @@ def _path_source(source: str | os.PathLike, backend: str) -> Source:
         raise MediaError(path, backend, f"cannot open the file: {exc.strerror or exc}; check its permissions") from exc
     if stat.st_size == 0:
         raise MediaError(path, backend, "the file is empty (0 bytes); it was probably not written completely")
+    media_limits().check_bytes(stat.st_size, path, backend)
     real = os.path.realpath(path)
     return Source(original=source, name=path, path=path, key=(real, stat.st_size, stat.st_mtime_ns))
 
@@ -100,9 +104,14 @@ def _stream_source(stream: Any, backend: str) -> Source:
         raise MediaError(name, backend, "the file object is in text mode; open it with mode 'rb'")
     seekable = getattr(stream, "seekable", lambda: False)
     if not seekable():
-        data = stream.read()  # a pipe or socket: it can be read once only, so keep its bytes
+        # a pipe or socket: it can be read once only, so keep its bytes (one more than allowed, to tell)
+        limit = media_limits().max_bytes
+        data = _read_at_most(stream, limit + 1)
         if not data:
             raise MediaError(name, backend, "the stream is empty (0 bytes)")
+        if len(data) > limit:
+            raise MediaError(name, backend, f"the stream holds more than the media limit of {limit:,} bytes per "
+                                            "file; raise max_bytes (MMPLUG_MAX_MEDIA_BYTES) if it is trusted")
         return Source(original=stream, name=name, data=bytes(data))
     start = stream.tell()
     end = stream.seek(0, io.SEEK_END)
@@ -110,7 +119,20 @@ def _stream_source(stream: Any, backend: str) -> Source:
     if end <= start:
         raise MediaError(name, backend, f"nothing left to read in the file object (position {start} of {end} bytes); "
                                         "seek it to the start of the media first")
+    media_limits().check_bytes(end - start, name, backend)
     return Source(original=stream, name=name, stream=stream, start=start)
+
+
+def _read_at_most(stream: Any, size: int) -> bytes:
+    """Up to ``size`` bytes of ``stream`` (raw streams may return less per read: loop to EOF)."""
+    chunks, total = [], 0
+    while total < size:
+        chunk = stream.read(min(size - total, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 class _Unclosable(io.RawIOBase):

@@ -7,7 +7,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from mmplug.core.generation.media import load_image, load_video
+from mmplug.core.errors import ProcessorError
+from mmplug.core.generation.media import load_video
+from mmplug.core.media.image import read_rgb
 from mmplug.core.generation.requests import user_message
 from mmplug.core.progress import progress
 from mmplug.core.training.manifest import Sample
@@ -15,7 +17,8 @@ from mmplug.core.training.manifest import Sample
 
 class MediaCache:
     """Decoded media by path: videos as sampled frames (T,H,W,3) uint8 (through the pipeline's
-    decoder and frame sampler), images as (H,W,3) uint8. Decoded once when ``keep``."""
+    decoder and frame sampler), images as (H,W,3) uint8 (``read_rgb``: the conversion every
+    image path uses). Decoded once when ``keep``."""
 
     def __init__(self, pipeline: Any, *, keep: bool = True):
         self.pipeline = pipeline
@@ -27,7 +30,7 @@ class MediaCache:
                                                   self.pipeline.processor.image_processor))
 
     def image(self, path: Path) -> np.ndarray:
-        return self._get(path, lambda: np.asarray(load_image(path).convert("RGB")))
+        return self._get(path, lambda: read_rgb(path))
 
     def _get(self, path: Path, load: Any) -> np.ndarray:
         item = self._items.get(path)
@@ -49,7 +52,10 @@ class MediaCache:
 def with_media_placeholders(sample: Sample) -> list[dict[str, Any]]:
     """The sample's turns, its first user turn carrying the media parts (as at inference)."""
     turns = [dict(turn) for turn in sample.conversations]
-    first_user = next(i for i, turn in enumerate(turns) if turn["role"] == "user")
+    first_user = next((i for i, turn in enumerate(turns) if turn["role"] == "user"), None)
+    if first_user is None:  # read_manifest refuses such lines; a Sample built by hand may still have one
+        raise ProcessorError(f"{sample.manifest or 'manifest'} line {sample.line}: no user turn to put the "
+                             "media and the question in")
     content = turns[first_user]["content"]
     if isinstance(content, str):
         turns[first_user] = user_message(content, len(sample.images), len(sample.videos))
@@ -111,9 +117,16 @@ def media_group(sample: Sample) -> tuple[int, int, int]:
 
 
 def training_batch(processor: Any, media: MediaCache, samples: Sequence[Sample]) -> Any:
-    """Processor output (input_ids, attention_mask, labels, pixel values) of ``samples``."""
+    """Processor output (input_ids, attention_mask, labels, pixel values) of ``samples``.
+
+    A ProcessorError (which counts samples of the batch from 0) is raised again naming the
+    manifest lines of the batch, in order."""
     conversations = [with_media_placeholders(s) for s in samples]
     images = [[media.image(p) for p in s.images] for s in samples]
     videos = [[media.video(p) for p in s.videos] for s in samples]
-    return processor.training_batch(conversations, images=images if any(images) else None,
-                                    videos=videos if any(videos) else None, padding_side="right")
+    try:
+        return processor.training_batch(conversations, images=images if any(images) else None,
+                                        videos=videos if any(videos) else None, padding_side="right")
+    except ProcessorError as exc:
+        lines = ", ".join(f"sample {i} = {s.manifest or 'manifest'} line {s.line}" for i, s in enumerate(samples))
+        raise ProcessorError(f"{exc} (in the batch: {lines})") from exc

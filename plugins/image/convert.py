@@ -1,9 +1,10 @@
 """Any supported image input -> RGB uint8 arrays.
 
-Accepted: PIL images of any mode (RGBA/LA drop alpha, L/P/CMYK/YCbCr convert as
-PIL does, 16-bit ``I;16*``/``I`` scale 0..65535 -> 0..255), numpy arrays and torch
-tensors in channels-last layout (H,W), (H,W,1|3|4) or frame stacks (T,H,W,1|3|4),
-dtype uint8 or uint16 (scaled like 16-bit PIL images).
+Accepted: PIL images of any mode, converted by :func:`mmplug.core.media.image.rgb_pixels`
+(EXIF orientation applied; RGBA/LA drop alpha, L/P/CMYK/YCbCr convert as PIL does, 16-bit
+``I;16*``/``I`` scale 0..65535 -> 0..255), numpy arrays and torch tensors in channels-last
+layout (H,W), (H,W,1|3|4) or frame stacks (T,H,W,1|3|4), dtype uint8 or uint16 (scaled like
+16-bit PIL images).
 """
 from __future__ import annotations
 
@@ -13,28 +14,7 @@ import numpy as np
 from PIL import Image
 
 from mmplug.core.errors import ProcessorError
-
-_SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
-
-
-def sixteen_to_eight(values: np.ndarray) -> np.ndarray:
-    """0..65535 -> 0..255 (rounded) as uint8."""
-    return ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-
-
-def _pil_to_rgb(image: Image.Image, what: str) -> np.ndarray:
-    if image.mode == "RGB":
-        return np.asarray(image)
-    if image.mode in _SIXTEEN_BIT_MODES:
-        values = np.asarray(image).astype(np.int64)
-        if values.size and (values.min() < 0 or values.max() > 65535):
-            raise ProcessorError(f"{what}: PIL mode {image.mode} holds values outside 0..65535 "
-                                 f"({values.min()}..{values.max()}); convert it to an 8-bit RGB image first")
-        return np.repeat(sixteen_to_eight(values)[..., None], 3, axis=-1)
-    if image.mode == "F":
-        raise ProcessorError(f"{what}: floating-point PIL images (mode F) have no defined range; "
-                             "convert to 8-bit RGB first")
-    return np.asarray(image.convert("RGB"))
+from mmplug.core.media.image import rgb_pixels, sixteen_to_eight
 
 
 def _array_from(value: Any, what: str) -> np.ndarray:
@@ -69,7 +49,7 @@ def _channels_to_rgb(array: np.ndarray, what: str) -> np.ndarray:
 def to_rgb_array(image: Any, what: str = "image") -> np.ndarray:
     """One image -> (H,W,3) uint8 numpy array; ``what`` names it in errors (e.g. "image 2")."""
     if isinstance(image, Image.Image):
-        return _pil_to_rgb(image, what)
+        return rgb_pixels(image, what)  # the one conversion of PIL images
     array = _array_from(image, what)
     if array.ndim == 2:
         array = array[..., None]

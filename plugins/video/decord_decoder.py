@@ -18,6 +18,7 @@ from mmplug.core.errors import BackendUnavailableError
 from mmplug.core.interfaces.attention import Availability
 from mmplug.core.interfaces.video import DecodedFrames, VideoDecoder, VideoInfo
 from mmplug.core.media.guard import MEDIA_FAILURES, media_errors
+from mmplug.core.media.limits import media_limits
 from mmplug.core.media.sniff import ANIMATED, STILL, sniff
 from mmplug.core.media.source import Source, as_source
 from mmplug.plugins.video.pyav_decoder import PyAVDecoder
@@ -57,7 +58,8 @@ class DecordDecoder(VideoDecoder):
         return Availability(True)
 
     def probe(self, source: Any) -> VideoInfo:
-        """PyAV's description of the video, with decord's frame count (its indices are decord's)."""
+        """PyAV's description of the video, with decord's frame count (its indices are decord's);
+        PyAV's frame times are kept when both count the same frames."""
         src = as_source(source, self.backend)
         info = self._pyav.probe(src)
         if self._routed_elsewhere(src, info):
@@ -65,7 +67,10 @@ class DecordDecoder(VideoDecoder):
         reader = self._reader(src, None, info)
         count = len(reader)
         how = info.frame_count_source if count == info.num_frames else "counted"
-        return dataclasses.replace(info, num_frames=count, frame_count_source=how)
+        times = info.frame_times  # PyAV's frame times hold for decord's frames only if they are the same frames
+        if times is not None and len(times) != count:
+            times = None
+        return dataclasses.replace(info, num_frames=count, frame_count_source=how, frame_times=times)
 
     def read(self, source: Any, indices: Sequence[int], *, size: tuple[int, int] | None = None) -> DecodedFrames:
         """Frames at ``indices`` (any order, repeats allowed); ``size=(height, width)`` scales in decord."""
@@ -74,6 +79,7 @@ class DecordDecoder(VideoDecoder):
         if self._routed_elsewhere(src, info):
             return self._pyav.read(src, indices, size=size)
         wanted = np.asarray(indices, dtype=np.int64).reshape(-1)
+        media_limits().check_frames(wanted.size, src.name, self.backend)
         reader = self._reader(src, size, info)
         count = len(reader)
         bad = wanted[(wanted < 0) | (wanted >= count)]

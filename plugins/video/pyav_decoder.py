@@ -25,6 +25,7 @@ import numpy as np
 from mmplug.core.interfaces.video import DecodedFrames, FrameSampler, VideoDecoder, VideoInfo
 from mmplug.core.media.geometry import coded_size, normalise_rotation, rotate
 from mmplug.core.media.guard import media_errors
+from mmplug.core.media.limits import media_limits
 from mmplug.core.media.sniff import ANIMATED, OTHER, STILL, sniff
 from mmplug.core.media.source import Source, as_source
 from mmplug.plugins.video.pyav_feed import Feeder, IndexMismatch, Pending
@@ -42,10 +43,14 @@ from mmplug.plugins.video.pyav_probe import (
     open_video,
     probe_video,
     with_frame,
+    with_times,
 )
 from mmplug.plugins.video.still import probe_still, read_still
 
 log = logging.getLogger(__name__)
+#: A read size inside the decoder: (height, width) for display, None, or a function of the first
+#: decoded frame giving either (so that a size rule sees the rotation).
+ReadSize = Any
 
 
 class PyAVDecoder(VideoDecoder):
@@ -102,14 +107,27 @@ class PyAVDecoder(VideoDecoder):
                     index = (index_from_sample_table if table else index_from_packets)(container, stream)
                 index = index if index is not None else self.index(src)  # the table did not check out
                 self._store(src.key, index)
-            info = describe(src, container, stream, self.count, lambda: index, self.backend)
-            size = size(info) if callable(size) else size
-            wanted = self._check_indices(src, sampler.indices(info), size)
+            info = with_times(describe(src, container, stream, self.count, lambda: index, self.backend), index)
+            wanted = self._check_indices(src, sampler.indices(info), None if callable(size) else size)
+            if callable(size):  # the rotation (hence the display size) is known once a frame is decoded
+                size = self._size_after_rotation(src, size, info)
             seen: dict = {}
             frames = self._read_frames(src, index, wanted, size, kind, (container, stream), seen)
         return with_frame(info, seen["frame"]), frames
 
-    def _read_frames(self, src: Source, index: PacketIndex, wanted: np.ndarray, size: tuple[int, int] | None,
+    def _size_after_rotation(self, src: Source, rule: Any, info: VideoInfo) -> Any:
+        """``rule(info)`` evaluated on the display geometry of the first decoded frame, then kept:
+        a function of a decoded frame giving the read size (height, width) or None."""
+        resolved: dict = {}
+
+        def size_of(frame) -> tuple[int, int] | None:
+            if "size" not in resolved:
+                resolved["size"] = self._check_size(src, rule(with_frame(info, frame)))
+            return resolved["size"]
+
+        return size_of
+
+    def _read_frames(self, src: Source, index: PacketIndex, wanted: np.ndarray, size: ReadSize,
                      kind: str, opened: tuple | None = None, seen: dict | None = None) -> DecodedFrames:
         """Frames at ``wanted`` through the index (or sequentially when it cannot be trusted)."""
         beyond = wanted[wanted >= index.num_frames]
@@ -173,11 +191,16 @@ class PyAVDecoder(VideoDecoder):
             raise src.error(self.backend, f"frame indices must be integers, got {wanted.dtype}")
         if (wanted < 0).any():
             raise src.error(self.backend, f"frame index {int(wanted.min())} is negative")
-        if size is not None and (len(size) != 2 or min(size) < 1):
-            raise src.error(self.backend, f"size must be (height, width) with both >= 1, got {size!r}")
+        self._check_size(src, size)
+        media_limits().check_frames(wanted.size, src.name, self.backend)
         return wanted.astype(np.int64)
 
-    def _read_indexed(self, src: Source, index: PacketIndex, targets: np.ndarray, size: tuple[int, int] | None,
+    def _check_size(self, src: Source, size: tuple[int, int] | None) -> tuple[int, int] | None:
+        if size is not None and (len(size) != 2 or min(size) < 1):
+            raise src.error(self.backend, f"size must be (height, width) with both >= 1, got {size!r}")
+        return size
+
+    def _read_indexed(self, src: Source, index: PacketIndex, targets: np.ndarray, size: ReadSize,
                       opened: tuple | None = None, seen: dict | None = None
                       ) -> dict[int, tuple[np.ndarray, float]]:
         """Decode only what the wanted frames need, seeking forward between them.
@@ -231,7 +254,7 @@ class PyAVDecoder(VideoDecoder):
             return True
         return key > fed + 1 and not (at_start and key == 0)
 
-    def _read_sequential(self, src: Source, targets: np.ndarray, size: tuple[int, int] | None,
+    def _read_sequential(self, src: Source, targets: np.ndarray, size: ReadSize,
                          seen: dict | None = None) -> dict[int, tuple[np.ndarray, float]]:
         """The reference recipe: decode from the start, keep the i-th frames that are wanted."""
         wanted = {int(t) for t in targets}
@@ -254,11 +277,14 @@ class PyAVDecoder(VideoDecoder):
                                           "frames (the file may be truncated or damaged)")
         return out
 
-    def _convert(self, frame, size: tuple[int, int] | None, seen: dict | None = None) -> np.ndarray:
-        """RGB uint8 (H,W,3) of a decoded frame, scaled to ``size`` and turned for display.
+    def _convert(self, frame, size: ReadSize, seen: dict | None = None) -> np.ndarray:
+        """RGB uint8 (H,W,3) of a decoded frame, scaled to the display ``size`` (height, width) and
+        turned for display; ``size`` may be a function of the frame giving that size (or None).
         ``seen["frame"]`` keeps the first frame converted (for its rotation and size)."""
         if seen is not None:
             seen.setdefault("frame", frame)
+        if callable(size):
+            size = size(frame)
         rotation = normalise_rotation(frame.rotation)
         if size is None:
             rgb = frame.to_ndarray(format="rgb24")

@@ -42,6 +42,12 @@ class PacketIndex:
         at = int(np.searchsorted(self.keyframes, index, side="right")) - 1
         return int(self.keyframes[at]) if at >= 0 else 0
 
+    def frame_times(self) -> np.ndarray | None:
+        """Seconds from the first frame to each frame (N,) float64; None when pts cannot be trusted."""
+        if not self.exact or not self.time_base or not len(self.pts):
+            return None
+        return (self.pts - self.pts[0]).astype(np.float64) * self.time_base
+
     def frame_durations(self) -> np.ndarray:
         """Seconds between consecutive frames (N-1,)."""
         return np.diff(self.pts) * self.time_base

@@ -16,6 +16,7 @@ import av
 from mmplug.core.interfaces.video import VideoInfo
 from mmplug.core.media.geometry import display_size, normalise_rotation
 from mmplug.core.media.guard import MEDIA_FAILURES, media_errors
+from mmplug.core.media.limits import media_limits
 from mmplug.core.media.source import Source
 from mmplug.plugins.video.pyav_index import PacketIndex
 
@@ -28,7 +29,8 @@ _COUNT_TAGS = ("NUMBER_OF_FRAMES", "NUMBER_OF_FRAMES-eng", "nb_frames")
 
 @contextlib.contextmanager
 def open_video(source: Source, backend: str = BACKEND) -> Iterator[tuple]:
-    """``(container, video_stream)`` of ``source``; raises MediaError if it has no video stream."""
+    """``(container, video_stream)`` of ``source``; raises MediaError if it has no video stream, or
+    if its frames are larger than the ``max_pixels`` media limit (checked before decoding)."""
     handle = None
     with media_errors(source, backend, "opening the file", AV_FAILURES):
         if source.path is not None:
@@ -42,7 +44,10 @@ def open_video(source: Source, backend: str = BACKEND) -> Iterator[tuple]:
             kinds = ", ".join(f"{s.type} {s.codec_context.name if s.codec_context else '?'}"
                               for s in container.streams) or "none"
             raise source.error(backend, f"no video stream (streams: {kinds}); pass a video or image file")
-        yield container, container.streams.video[0]
+        stream = container.streams.video[0]
+        context = stream.codec_context
+        media_limits().check_pixels(context.width, context.height, source.name, backend, "video frame")
+        yield container, stream
     finally:
         container.close()
         if handle is not None:
@@ -88,8 +93,9 @@ def probe_video(
 
 def describe(source: Source, container, stream, count: str, counted: Callable[[], PacketIndex],
              backend: str = BACKEND) -> VideoInfo:
-    """What the header says (frame count resolved as the module explains). Size and rotation
-    are the coded ones until :func:`with_frame` sees a decoded frame."""
+    """What the header says (frame count resolved as the module explains; frame times when the
+    packets were indexed, and always for a variable-rate video). Size and rotation are the
+    coded ones until :func:`with_frame` sees a decoded frame."""
     with media_errors(source, backend, "reading the stream header", AV_FAILURES):
         fps = _rate(stream.average_rate) or _rate(stream.guessed_rate) or _rate(stream.base_rate)
         duration = _duration(container, stream)
@@ -101,15 +107,21 @@ def describe(source: Source, container, stream, count: str, counted: Callable[[]
         num_frames, how = _declared_count(stream)
     if num_frames is None and count == "fast" and not variable and duration > 0 and fps > 0:
         num_frames, how = int(round(duration * fps)), "duration"
+    index = counted() if num_frames is None or variable else None
     if num_frames is None:
-        index = counted()
         num_frames, how = index.num_frames, "counted"
         variable = index.is_variable_rate()
         if duration <= 0 and index.num_frames:
             duration = index.num_frames / fps if fps else 0.0
-    return VideoInfo(num_frames=num_frames, fps=fps, duration=duration, width=width, height=height,
+    info = VideoInfo(num_frames=num_frames, fps=fps, duration=duration, width=width, height=height,
                      codec=codec, has_audio=has_audio, variable_fps=variable, frame_count_source=how,
                      source=source.name)
+    return with_times(info, index) if index is not None else info
+
+
+def with_times(info: VideoInfo, index: PacketIndex) -> VideoInfo:
+    """``info`` with the frame times of its packet index (when the index can be trusted)."""
+    return dataclasses.replace(info, frame_times=index.frame_times())
 
 
 def with_frame(info: VideoInfo, frame) -> VideoInfo:

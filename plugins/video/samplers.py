@@ -104,8 +104,11 @@ class SegmentSampler(UniformSampler):
 class FpsSampler(_Sampler):
     """``fps`` frames per second of video, between ``min_frames`` and ``max_frames``.
 
-    Frame j is the one shown at time j / fps; when ``max_frames`` caps the count the
-    times spread evenly over the whole video instead.
+    Promised times are j / fps seconds from the first frame (when ``max_frames`` caps the
+    count they spread evenly over the whole video instead); each is served by the frame whose
+    presentation time is nearest (the earlier one on a tie). Frame times come from
+    ``VideoInfo.frame_times``, so a variable-frame-rate video is sampled by time, not by index;
+    without them the video must be constant-rate (frame i at i / video fps).
     """
 
     name = "fps"
@@ -125,14 +128,39 @@ class FpsSampler(_Sampler):
         count = int(np.floor(self._duration(info) * self.fps + 1e-9))
         return int(np.clip(count, self.min_frames, self.max_frames))
 
-    def choose(self, info: VideoInfo, count: int) -> np.ndarray:
+    def times(self, info: VideoInfo, count: int) -> np.ndarray:
+        """The ``count`` promised times (K,) in seconds from the first frame."""
         duration = self._duration(info)
         if count < duration * self.fps:  # capped: cover the whole video
-            times = np.arange(count) * (duration / count)
-        else:
-            times = np.arange(count) / self.fps
+            return np.arange(count) * (duration / count)
+        return np.arange(count) / self.fps
+
+    def choose(self, info: VideoInfo, count: int) -> np.ndarray:
+        return nearest_frames(self._frame_times(info), self.times(info, count))
+
+    def _frame_times(self, info: VideoInfo) -> np.ndarray:
+        if info.frame_times is not None and len(info.frame_times):
+            return np.asarray(info.frame_times[: info.num_frames], dtype=np.float64)
+        if info.variable_fps:
+            raise self._error(info, "the video has a variable frame rate but its decoder gave no frame times "
+                                    "(VideoInfo.frame_times), so frames cannot be chosen by time; use the pyav "
+                                    "decoder, or a count-based sampler ('uniform')")
+        duration = self._duration(info)
         video_fps = info.fps if info.fps > 0 else info.num_frames / max(duration, 1e-9)
-        return np.floor(times * video_fps + 1e-6).astype(np.int64)
+        return np.arange(info.num_frames) / video_fps
+
+
+#: Seconds within which two times count as equal (a tie goes to the earlier frame).
+_TIE = 1e-6
+
+
+def nearest_frames(frame_times: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Index (K,) of the frame nearest to each time; ``frame_times`` (N,) sorted, ties go earlier."""
+    after = np.searchsorted(frame_times, times + _TIE, side="right")  # first frame clearly after t
+    before = np.clip(after - 1, 0, len(frame_times) - 1)
+    later = np.clip(after, 0, len(frame_times) - 1)
+    closer_later = (frame_times[later] - times) < (times - frame_times[before]) - _TIE
+    return np.where(closer_later, later, before).astype(np.int64)
 
 
 class AllSampler(_Sampler):

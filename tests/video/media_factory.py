@@ -105,3 +105,31 @@ def frame_number(rgb: np.ndarray) -> int:
     """The number :func:`frame_pattern` painted into an (unrotated) decoded frame."""
     grey = float(np.median(rgb[8:, 2: rgb.shape[1] // 2 - 2, 0]))
     return int(round((grey - 8) / 6))
+
+
+def write_vfr_video(path: Path, times_ms: list[int], *, b_frames: int = 0) -> Path:
+    """A variable-frame-rate clip: frame ``i`` (numbered as :func:`frame_pattern`) shown at ``times_ms[i]``."""
+    return write_video(path, len(times_ms), time_base=Fraction(1, 1000), pts=list(times_ms),
+                       options={"bf": str(b_frames)})
+
+
+def write_bomb_png(path: Path, width: int, height: int) -> Path:
+    """A valid all-black 1-bit greyscale PNG of ``width`` x ``height``, written row by row so that the
+    test never holds the image: 30000 x 30000 is ~110 KB on disk, 900 megapixels decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then the packed bits
+    packer = zlib.compressobj(9)
+    rows_per_piece = max(1, (1 << 20) // len(row))
+    data = []
+    for start in range(0, height, rows_per_piece):
+        data.append(packer.compress(row * min(rows_per_piece, height - start)))
+    data.append(packer.flush())
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale, no interlace
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(data))
+                     + chunk(b"IEND", b""))
+    return path
