@@ -32,21 +32,26 @@ def build_part(resolved: ResolvedPipeline, section: str, *, device: str | None =
 
 
 def tokens_per_item(resolved: ResolvedPipeline) -> dict[str, int]:
-    """Placeholder tokens one image and one video frame expand to, from the declared geometry."""
+    """Placeholder tokens one image and one video frame expand to, and the tokens a projector
+    appends to each video (``video_extra``), from the declared geometry."""
     vision = resolved.vision
     if vision is None:
         raise ConfigError([ConfigIssue("vision_encoder", "required to count media tokens")])
     mm = resolved.config.multimodal
     projector = resolved.parts.get("projector")
 
-    def count(strategy: str) -> int:
-        tokens = feature_select.tokens_per_image(vision.patches_per_image, vision.has_cls_token, strategy)
-        if projector is None or not isinstance(projector.options, ProjectorOptions):
-            return tokens  # an option-less projector keeps the length
-        return projector.options.output_length(tokens, grid=vision.grid,
-                                               has_cls_token=feature_select.keeps_cls(strategy, vision.has_cls_token))
+    options = projector.options if projector is not None and isinstance(projector.options, ProjectorOptions) else None
 
-    return {"image": count(mm.image_feature_select_strategy), "frame": count(mm.video_feature_select_strategy)}
+    def count(strategy: str, frames: bool) -> int:
+        tokens = feature_select.tokens_per_image(vision.patches_per_image, vision.has_cls_token, strategy)
+        if options is None:
+            return tokens  # an option-less projector keeps the length
+        length = options.frame_output_length if frames else options.output_length
+        return length(tokens, grid=vision.grid, has_cls_token=feature_select.keeps_cls(strategy, vision.has_cls_token))
+
+    return {"image": count(mm.image_feature_select_strategy, False),
+            "frame": count(mm.video_feature_select_strategy, True),
+            "video_extra": options.video_extra_tokens() if options is not None else 0}
 
 
 def build_model_parts(resolved: ResolvedPipeline, *, device: str = "cpu", dtype: str = "float32") -> dict[str, Any]:
@@ -118,4 +123,5 @@ def build_processor(config: Any, *, registry: Any = None) -> Any:
         config=resolved.config.multimodal,
         tokens_per_image=tokens["image"],
         tokens_per_frame=tokens["frame"],
+        tokens_per_video_extra=tokens["video_extra"],
     )

@@ -76,6 +76,16 @@ class ProjectorOptions(PluginOptions):
         token when ``has_cls_token`` (the builder passes both from the vision encoder's facts)."""
         return length
 
+    def frame_output_length(self, length: int, *, grid: tuple[int, int] | None = None,
+                            has_cls_token: bool = False) -> int:
+        """Tokens out per video frame for ``length`` tokens in (default: as an image); must agree
+        with the projector's ``project_frames``."""
+        return self.output_length(length, grid=grid, has_cls_token=has_cls_token)
+
+    def video_extra_tokens(self) -> int:
+        """Tokens the projector's ``arrange_video`` appends to each video after its frames (default 0)."""
+        return 0
+
 
 def pydantic_issues(error: ValidationError, prefix: str, model: type[BaseModel] | None = None) -> list[ConfigIssue]:
     """Turn a pydantic error into dotted-path issues under ``prefix``; unknown keys get

@@ -61,6 +61,13 @@ def config_from_pretrained(directory: str | Path, *, registry: Any = None) -> di
 def _explain_foreign(directory: Path, config: dict[str, Any], registry: Any) -> None:
     """A config no family reads: if a format recognises its weights and knows they must be
     converted first, say so (its own advice)."""
+    refuse_unloadable(directory, config, registry)
+
+
+def refuse_unloadable(directory: Path, config: dict[str, Any], registry: Any) -> None:
+    """Raise the format's own advice when the weights in ``directory`` are in a layout that is
+    recognised but must be converted first (``loadable = False``); return otherwise. For
+    translations whose ``model_type`` such checkpoints share (e.g. original LLaVA-style configs)."""
     from mmplug.core.checkpoint.files import peek_keys
     from mmplug.core.checkpoint.formats import detect_format, require_loadable
 

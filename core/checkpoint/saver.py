@@ -36,7 +36,7 @@ def parse_size(value: int | str) -> int:
 
 def model_tensors(model: nn.Module, resolved: Any) -> dict[str, torch.Tensor]:
     """mmplug name -> tensor, tied tensors once; a shared image tower is also written as the
-    video tower (transformers VideoLlava always has both)."""
+    video tower (transformers VideoLlava always has both; layouts without a video tower skip it)."""
     tensors = dict(model.state_dict(keep_vars=True))
     seen: set[int] = set()
     out = {}
@@ -142,10 +142,13 @@ def save_pretrained(model: nn.Module, resolved: Any, directory: str | Path, *, s
                               "config.json; choose a family's layout")
     config = fmt.translation.from_pipeline(resolved, dtype=dtype)
     renamed = {}
+    shared_copies = set(tensors) - set(model.state_dict())  # a shared tower written again as the video tower
     for name, tensor in tensors.items():
         try:
             renamed[fmt.from_model_key(name)] = tensor
         except (KeyError, ValueError) as exc:
+            if name in shared_copies:  # a layout with one tower for images and videos has no place for the copy
+                continue
             raise CheckpointError(f"cannot save in the {layout!r} layout: {exc}") from None
     if any(t.dtype not in NAMES for t in renamed.values()):
         raise CheckpointError("cannot save: a tensor has a dtype safetensors cannot store")

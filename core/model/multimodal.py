@@ -17,7 +17,7 @@ from mmplug.core.config import MultimodalConfig
 from mmplug.core.errors import ConfigError, ConfigIssue, ProcessorError
 from mmplug.core.feature_select import drops_cls
 from mmplug.core.model.cache import KVCache
-from mmplug.core.model.placeholders import merge_features
+from mmplug.core.model.placeholders import merge_features, merge_runs
 
 from mmplug.core.processor.batching import IGNORE_INDEX
 
@@ -92,11 +92,12 @@ class MultimodalModel(nn.Module):
         return KVCache(capacity)
 
     # ------------------------------------------------------------------ features
-    def _project(self, tower: nn.Module, pixels: torch.Tensor, strategy: str) -> torch.Tensor:
+    def _project(self, tower: nn.Module, pixels: torch.Tensor, strategy: str, frames: bool = False) -> torch.Tensor:
         states = tower.hidden_states(pixels, self.feature_layers)
         if drops_cls(strategy, tower.has_cls_token):
             states = [s[:, 1:] for s in states]
-        return self.projector(torch.cat(states, dim=-1))
+        features = torch.cat(states, dim=-1)
+        return self.projector.project_frames(features) if frames else self.projector(features)
 
     def image_features(self, pixels: torch.Tensor) -> torch.Tensor:
         """Projected features per image: pixels (N,3,H,W) -> (N, L_img, D_text)."""
@@ -106,10 +107,8 @@ class MultimodalModel(nn.Module):
         """Projected features per video: pixels (V,T,3,H,W) -> (V, T*L_vid, D_text); a list of
         (T_i,3,H,W) (videos of different lengths) -> a list of (T_i*L_vid, D_text)."""
         frames, lengths = self._video_frames(pixels)
-        features = self._frame_features(frames)
-        if isinstance(pixels, torch.Tensor):
-            return features.reshape(len(lengths), -1, features.shape[2])
-        return [chunk.flatten(0, 1) for chunk in features.split(lengths)]
+        videos = [self.projector.arrange_video(chunk) for chunk in self._frame_features(frames).split(lengths)]
+        return torch.stack(videos) if isinstance(pixels, torch.Tensor) else videos
 
     def _video_frames(self, pixels: torch.Tensor | list[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
         """All frames as one batch (sum T_i,3,H,W) and each video's frame count."""
@@ -125,7 +124,7 @@ class MultimodalModel(nn.Module):
 
     def _frame_features(self, frames: torch.Tensor) -> torch.Tensor:
         """(F,3,H,W) -> (F, L_vid, D_text), frames through the video tower as one batch."""
-        return self._project(self.video_tower(), frames, self.config.video_feature_select_strategy)
+        return self._project(self.video_tower(), frames, self.config.video_feature_select_strategy, frames=True)
 
     def _placeholder_slots(self, input_ids: torch.Tensor | None, embeds: torch.Tensor, key: str) -> torch.Tensor:
         """(B,S) bool: where the ``key`` token sits (found by id, or by embedding without ids)."""
@@ -154,9 +153,12 @@ class MultimodalModel(nn.Module):
             frames, lengths = self._video_frames(pixel_values_videos)
             frame_features = self._frame_features(frames)
             slots = self._placeholder_slots(input_ids, embeds, "video_token_id")
-            embeds = merge_features(embeds, slots, frame_features, kind="video frame", token="<video>")
-            chunks = [chunk.flatten(0, 1) for chunk in frame_features.split(lengths)]
-            video_features = torch.stack(chunks) if isinstance(pixel_values_videos, torch.Tensor) else chunks
+            videos = [self.projector.arrange_video(chunk) for chunk in frame_features.split(lengths)]
+            if all(len(video) == n * frame_features.shape[1] for video, n in zip(videos, lengths)):
+                embeds = merge_features(embeds, slots, frame_features, kind="video frame", token="<video>")
+            else:  # the projector appends tokens per video: merge whole videos
+                embeds = merge_runs(embeds, slots, videos, kind="video", token="<video>")
+            video_features = torch.stack(videos) if isinstance(pixel_values_videos, torch.Tensor) else videos
         return MediaEmbeddings(embeds, image_features, video_features)
 
     def forward(

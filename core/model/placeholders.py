@@ -25,3 +25,16 @@ def merge_features(embeds: torch.Tensor, slots: torch.Tensor, features: torch.Te
             f"the text holds placeholders for {expected} {kind}(s) ({per_sample}; {per_item} {token} tokens "
             f"each, {sum(counts)} found) but {items} {kind}(s) were given; pass one {kind} per placeholder run")
     return embeds.masked_scatter(slots[..., None], features.to(embeds.dtype))
+
+
+def merge_runs(embeds: torch.Tensor, slots: torch.Tensor, runs: list[torch.Tensor], *, kind: str,
+               token: str) -> torch.Tensor:
+    """Write ``runs`` (a list of (L_i,D), one per item, lengths may differ) into the placeholder
+    ``slots`` (B,S) bool of ``embeds`` (B,S,D) in reading order; the placeholder count must equal
+    the runs' total length, else ProcessorError."""
+    total, found = sum(len(run) for run in runs), int(slots.sum())
+    if found != total:
+        lengths = ", ".join(str(len(run)) for run in runs)
+        raise ProcessorError(f"the text holds {found} {token} tokens but the {len(runs)} {kind}(s) given expand to "
+                             f"{total} ({lengths}); expand placeholders with the pipeline's processor")
+    return embeds.masked_scatter(slots[..., None], torch.cat(runs).to(embeds.dtype))

@@ -42,13 +42,13 @@ class Processor:
     """Text + images + videos -> ``input_ids``, ``attention_mask``, ``pixel_values_*`` (and ``labels``).
 
     Each ``<image>`` expands to ``tokens_per_image`` ids; each ``<video>`` to
-    ``frames x tokens_per_frame`` ids, counted per video, so videos with different
+    ``frames x tokens_per_frame (+ tokens_per_video_extra)`` ids, counted per video, so videos with different
     frame counts can share a batch (their pixels then come back as a list).
     """
 
     def __init__(self, *, tokenizer: Tokenizer, image_processor: ImageProcessor | None = None,
                  chat_template: ChatTemplate | None = None, config: MultimodalConfig | None = None,
-                 tokens_per_image: int, tokens_per_frame: int):
+                 tokens_per_image: int, tokens_per_frame: int, tokens_per_video_extra: int = 0):
         if tokens_per_image < 1 or tokens_per_frame < 1:
             raise ConfigError([ConfigIssue("vision_encoder", (
                 f"tokens per image ({tokens_per_image}) and per frame ({tokens_per_frame}) must be >= 1"))])
@@ -58,6 +58,7 @@ class Processor:
         self.config = config or MultimodalConfig()
         self.tokens_per_image = int(tokens_per_image)
         self.tokens_per_frame = int(tokens_per_frame)
+        self.tokens_per_video_extra = int(tokens_per_video_extra)
         self.image_token_id = _resolve_id(self.config.image_token_id, tokenizer.token_to_id(IMAGE_TOKEN),
                                           "image_token_id", f"{IMAGE_TOKEN} token")
         self.video_token_id = _resolve_id(self.config.video_token_id, tokenizer.token_to_id(VIDEO_TOKEN),
@@ -185,7 +186,8 @@ class Processor:
         for sample, row in enumerate(ids):
             lengths = {
                 self.image_token_id: [self.tokens_per_image] * len(image_ranges[sample]),
-                self.video_token_id: [video_pixels[v].shape[0] * self.tokens_per_frame for v in video_ranges[sample]],
+                self.video_token_id: [video_pixels[v].shape[0] * self.tokens_per_frame + self.tokens_per_video_extra
+                                      for v in video_ranges[sample]],
             }
             rows.append(placeholders.expand(row, lengths))
             if labels is not None:

@@ -26,6 +26,8 @@ VARIANTS = {
     "(a) mistral decoder": "language_model.name=mistral",
     "(b) pooled 2x2 projector": "projector.name=pooled_mlp2x_gelu",
     "(c) 4 frames": "frame_sampler.num_frames=4",
+    "(d) siglip tower": "vision_encoder.name=siglip",
+    "(e) qwen2 decoder": "language_model.name=qwen2",
 }
 
 

@@ -47,13 +47,22 @@ class ClipImageProcessor(ImageProcessor):
     def __init__(self, options: ClipImageOptions | None = None):
         self.options = options or ClipImageOptions()
         o = self.options
-        side = o.crop_size if o.do_center_crop else None
-        self.output_size = (side, side) if side else (0, 0)  # (0, 0): follows the input
+        self.output_size = self.fixed_output_size()
         mean = torch.tensor(o.image_mean, dtype=torch.float32).view(3, 1, 1)
         std = torch.tensor(o.image_std, dtype=torch.float32).view(3, 1, 1)
         self._mean, self._std = (mean, std) if o.do_normalize else (torch.zeros(3, 1, 1), torch.ones(3, 1, 1))
         self._scale = o.rescale_factor if o.do_rescale else 1.0
         self._gain, self._shift = self._scale / self._std, -self._mean / self._std
+
+    # ------------------------------------------------------------------ geometry (subclasses change it)
+    def fixed_output_size(self) -> tuple[int, int]:
+        """(H, W) of every output; (0, 0) when it follows the input."""
+        side = self.options.crop_size if self.options.do_center_crop else None
+        return (side, side) if side else (0, 0)
+
+    def resized_size(self, height: int, width: int) -> tuple[int, int]:
+        """(height, width) an image of ``height`` x ``width`` is resized to: the shortest edge to ``size``."""
+        return shortest_edge_size(height, width, self.options.size)
 
     # ------------------------------------------------------------------ public API
     def __call__(self, images: Sequence[Any] | Any) -> torch.Tensor:
@@ -95,7 +104,7 @@ class ClipImageProcessor(ImageProcessor):
         """(H,W,3) uint8 -> resized and cropped (3,h,w) uint8 via PIL."""
         o = self.options
         if o.do_resize:
-            height, width = shortest_edge_size(rgb.shape[0], rgb.shape[1], o.size)
+            height, width = self.resized_size(rgb.shape[0], rgb.shape[1])
             resized = Image.fromarray(np.ascontiguousarray(rgb)).resize((width, height), _PIL_FILTERS[o.resample])
             rgb = np.asarray(resized)
         if o.do_center_crop:
@@ -108,7 +117,7 @@ class ClipImageProcessor(ImageProcessor):
         o = self.options
         frames = torch.from_numpy(np.require(stack, requirements=("C", "W"))).permute(0, 3, 1, 2)  # channels-last view
         if o.do_resize:
-            size = shortest_edge_size(frames.shape[2], frames.shape[3], o.size)
+            size = self.resized_size(frames.shape[2], frames.shape[3])
             frames = F.interpolate(frames, size=size, mode=o.resample, antialias=True, align_corners=False)
         if o.do_center_crop:
             top, left = crop_box(frames.shape[2], frames.shape[3], o.crop_size, what)

@@ -4,7 +4,7 @@ Pure pydantic: importing this module never imports torch, numpy or PIL.
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -39,6 +39,8 @@ class ClipImageOptions(PluginOptions):
     do_normalize: bool = True
     image_mean: tuple[float, float, float] = CLIP_MEAN
     image_std: tuple[float, float, float] = CLIP_STD
+    processor_name: ClassVar[str] = "clip"
+
     fast_frames: bool = Field(default=True, description="Batched torch path for frame stacks (see tolerance).")
     decode_oversample: float | None = Field(
         default=None, ge=1.0, description="Fast path only: decode_size() lets video decoders scale frames down "
@@ -80,12 +82,15 @@ def clip_options_to_hf(options: ClipImageOptions) -> dict[str, Any]:
 
 
 def clip_options_from_hf(config: dict[str, Any], *, source: str = "preprocessor_config.json",
+                         model: type[ClipImageOptions] = ClipImageOptions, square_size: bool = False,
                          **overrides: Any) -> ClipImageOptions:
     """Options from a Hugging Face (video) preprocessor config dict.
 
     Every key is either mapped, or a known metadata key (``HF_METADATA_KEYS``), or
     reported: unknown or unsupported keys/values raise one ConfigError naming them.
-    ``overrides`` are options of our own (e.g. ``fast_frames=False``).
+    ``overrides`` are options of our own (e.g. ``fast_frames=False``). ``model`` is the options
+    class to fill (a subclass for processors that share these keys); ``square_size``: ``size`` is
+    ``{'height': n, 'width': n}`` (a square resize) rather than ``{'shortest_edge': n}``.
     """
     issues: list[ConfigIssue] = []
     options: dict[str, Any] = {}
@@ -97,7 +102,7 @@ def clip_options_from_hf(config: dict[str, Any], *, source: str = "preprocessor_
         if key in direct:
             options[key] = value
         elif key in ("size", "crop_size"):
-            size = _size_value(value, key, issues, square=key == "crop_size")
+            size = _size_value(value, key, issues, square=key == "crop_size" or square_size)
             if size is not None:
                 options[key] = size
         elif key == "resample":
@@ -106,15 +111,16 @@ def clip_options_from_hf(config: dict[str, Any], *, source: str = "preprocessor_
             else:
                 issues.append(ConfigIssue(key, f"PIL resample code {value!r} is not supported; "
                                                f"supported: {PIL_RESAMPLE}"))
-        elif key == "do_convert_rgb":
-            if value is not True:
+        elif key == "do_convert_rgb":  # null (SigLIP's saved default): RGB input is unchanged either way
+            if value not in (True, None):
                 issues.append(ConfigIssue(key, "only true is supported: images are always converted to RGB"))
         else:
-            issues.append(ConfigIssue(key, "unknown to the clip image processor; remove it, or use an image "
+            issues.append(ConfigIssue(key, f"unknown to the {model.processor_name} image processor; remove it, or "
+                                           "use an image "
                                            "processor plugin that implements it"))
     if not issues:
         try:
-            return ClipImageOptions.model_validate({**options, **overrides})
+            return model.model_validate({**options, **overrides})
         except ValidationError as exc:
             issues.extend(pydantic_issues(exc, ""))
     raise ConfigError(issues, source)

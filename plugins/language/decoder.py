@@ -1,8 +1,8 @@
 """A Llama-family decoder: token embeddings, pre-norm blocks of grouped-query attention
 with rotary positions and a gated (SwiGLU) MLP, a final RMSNorm and the LM head.
 
-Llama and Mistral are this one module: they differ only in their options (Mistral adds a
-sliding attention window). Parameter names match the published checkpoints inside
+Llama, Mistral and Qwen2 are this one module: they differ only in their options (Mistral adds a
+sliding attention window, Qwen2 q/k/v biases and per-layer windows). Parameter names match the published checkpoints inside
 ``model`` (``embed_tokens``, ``layers.N.self_attn.q_proj``, ``norm``) plus ``lm_head``.
 """
 from __future__ import annotations
@@ -67,12 +67,13 @@ class SelfAttention(nn.Module):
 
     def __init__(self, o: LlamaOptions, layer: int, backend: Any):
         super().__init__()
-        self.layer, self.backend, self.window = layer, backend, o.window
+        self.layer, self.backend, self.window = layer, backend, o.layer_window(layer)
         self.head_dim = o.attention_head_dim
-        self.q_proj = RowSplitLinear(o.hidden_size, o.num_heads * self.head_dim, bias=o.attention_bias)
-        self.k_proj = RowSplitLinear(o.hidden_size, o.kv_heads * self.head_dim, bias=o.attention_bias)
-        self.v_proj = RowSplitLinear(o.hidden_size, o.kv_heads * self.head_dim, bias=o.attention_bias)
-        self.o_proj = RowSplitLinear(o.num_heads * self.head_dim, o.hidden_size, bias=o.attention_bias)
+        qkv_bias, out_bias = o.projection_biases
+        self.q_proj = RowSplitLinear(o.hidden_size, o.num_heads * self.head_dim, bias=qkv_bias)
+        self.k_proj = RowSplitLinear(o.hidden_size, o.kv_heads * self.head_dim, bias=qkv_bias)
+        self.v_proj = RowSplitLinear(o.hidden_size, o.kv_heads * self.head_dim, bias=qkv_bias)
+        self.o_proj = RowSplitLinear(o.num_heads * self.head_dim, o.hidden_size, bias=out_bias)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None,
                 cache: Any) -> torch.Tensor:
@@ -165,5 +166,5 @@ class Decoder(nn.Module, LanguageModel):
 
 
 def build_decoder(options: LlamaOptions, context: BuildContext) -> Decoder:
-    """Factory of ``llama`` and ``mistral``: the decoder, running ``context.attention``."""
+    """Factory of ``llama``, ``mistral`` and ``qwen2``: the decoder, running ``context.attention``."""
     return Decoder(options, context.require_attention())

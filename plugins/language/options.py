@@ -74,6 +74,7 @@ class LlamaOptions(LanguageModelOptions):
         default=None, description='HF-style dict, e.g. {"rope_type": "linear", "factor": 2.0}.')
     max_position_embeddings: PositiveInt = 4096
     attention_bias: bool = False
+    qkv_bias: bool | None = Field(default=None, description="Biases on q/k/v only; None: attention_bias.")
     mlp_bias: bool = False
     tie_word_embeddings: bool = False
     head_dim: PositiveInt | None = Field(default=None, description="None: hidden_size // num_heads.")
@@ -105,8 +106,18 @@ class LlamaOptions(LanguageModelOptions):
 
     @property
     def window(self) -> int | None:
-        """Sliding attention window (None: full causal attention)."""
+        """Sliding attention window of the windowed layers (None: full causal attention)."""
         return None
+
+    def layer_window(self, layer: int) -> int | None:
+        """The sliding window of decoder layer ``layer`` (None: full causal attention)."""
+        return self.window
+
+    @property
+    def projection_biases(self) -> tuple[bool, bool]:
+        """Whether (the q/k/v projections, the output projection) carry a bias."""
+        qkv = self.attention_bias if self.qkv_bias is None else self.qkv_bias
+        return qkv, self.attention_bias
 
     def facts(self) -> TextFacts:
         return TextFacts(hidden_size=self.hidden_size, vocab_size=self.vocab_size, num_layers=self.num_layers,

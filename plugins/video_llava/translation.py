@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mmplug.core.checkpoint.hf_mapping import GENERIC_KEYS, mapping_of, part_mapping, read_json
+from mmplug.core.checkpoint.hf_mapping import GENERIC_KEYS, mapping_of, read_json
 from mmplug.core.errors import CheckpointError, ConfigError, ConfigIssue
 from mmplug.core.interfaces.checkpoint import ConfigTranslation
+from mmplug.plugins.checkpoints.subconfig import sub_config
 from mmplug.registry import Kind
 
 MODEL_TYPE = "video_llava"
@@ -50,17 +51,7 @@ PROCESSOR_FRAMES = 8
 
 def _sub_config(config: dict[str, Any], key: str, kind: Kind, registry: Any,
                 issues: list[ConfigIssue]) -> dict[str, Any] | None:
-    """``{name: plugin, **options}`` of the part that reads ``config[key]``."""
-    default_type, absent = ABSENT[key]
-    section = config.get(key)
-    model_type = default_type if section is None else section.get("model_type", default_type)
-    try:
-        name, mapping = part_mapping(registry, kind, model_type, where=f"{key}.model_type")
-    except CheckpointError as exc:
-        issues.append(ConfigIssue(f"{key}.model_type", str(exc).split(": ", 1)[-1]))
-        return None
-    defaults = {**mapping.defaults, **absent} if section is None else None
-    return {"name": name, **mapping.to_options(section or {}, where=key, issues=issues, defaults=defaults)}
+    return sub_config(config, key, kind, registry, issues, ABSENT)
 
 
 def translate_config(config: dict[str, Any], *, source: str = "config.json", registry: Any = None) -> dict[str, Any]:
@@ -227,8 +218,10 @@ class VideoLlavaTranslation(ConfigTranslation):
     default_layout = "published"
 
     def writes(self, resolved: Any) -> bool:
+        """Pipelines with an MLP projector that can take videos (an image-only one is LLaVA's)."""
         projector = resolved.parts.get("projector")
-        return projector is not None and projector.spec.name in PROJECTORS
+        videos = "video_encoder" in resolved.parts or resolved.config.multimodal.share_vision_encoder
+        return projector is not None and projector.spec.name in PROJECTORS and videos
 
     def to_pipeline(self, config: dict[str, Any], directory: Path, *, registry: Any) -> dict[str, Any]:
         """A checkpoint whose weights hold no video tower gets ``share_vision_encoder: true`` (the

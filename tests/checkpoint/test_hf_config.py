@@ -70,7 +70,7 @@ def test_translated_configs_validate(registry):
 
 def test_a_foreign_vision_tower_is_refused_by_path():
     with pytest.raises(ConfigError) as error:
-        translate_config({"model_type": "video_llava", "vision_config": {"model_type": "siglip_vision_model"},
+        translate_config({"model_type": "video_llava", "vision_config": {"model_type": "dinov2"},  # no dinov2 part
                           "text_config": {"model_type": "llama", "mystery_option": 3}}, source="x/config.json")
     assert {i.path for i in error.value.issues} == {"vision_config.model_type", "text_config.mystery_option"}
     assert error.value.source == "x/config.json"

@@ -53,3 +53,18 @@ def test_recipe_for_shares_steps_and_sets_threads(tmp_path):
         (SHAPES_DIR / "train.yaml").read_text())["threads"]
     assert (shortened["save_every"], shortened["save_final"]) == (0, False)
     load_train_config(shortened)  # still a valid training config
+
+
+@pytest.mark.parametrize("override", ["vision_encoder.name=siglip", "language_model.name=qwen2"])
+def test_new_backbone_variants_train(override, tiny_data, tmp_path, make_train_config, make_pipeline):
+    """Variants (d) and (e): the one-line swap resolves, builds the named part and trains (loss falls)."""
+    assert override in _experiments().VARIANTS.values()
+    key, _, name = override.partition("=")
+    pipeline = make_pipeline(**{key: name})
+    result = train(load_train_config(make_train_config(tiny_data, tmp_path / "run", pipeline=pipeline,
+                                                       stages=[{"steps": 6, "lr": 3e-3, "warmup_steps": 1}])))
+    section = key.split(".")[0]
+    assert result.pipeline.resolved.parts[section].spec.name == name
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+              if '"loss"' in line]
+    assert result.steps == 6 and losses[-1] < losses[0]
