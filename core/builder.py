@@ -56,15 +56,18 @@ def tokens_per_item(resolved: ResolvedPipeline) -> dict[str, int]:
 
 def build_model_parts(resolved: ResolvedPipeline, *, device: str = "cpu", dtype: str = "float32") -> dict[str, Any]:
     """The model parts of a resolved config, by section, built on ``device`` in ``dtype``
-    (``device="meta"``: shapes only, no memory)."""
+    (``device="meta"``: shapes only, no memory). Random weights come from ``runtime.seed``
+    when it is set (same seed, same weights), from torch's global random state otherwise."""
     import torch
+
+    from mmplug.core.seeding import seeded
 
     missing = [s for s in ("vision_encoder", "projector", "language_model") if s not in resolved.parts]
     if missing:
         raise ConfigError([ConfigIssue(s, "required to build a model") for s in missing])
     if dtype not in DTYPE_NAMES:
         raise ConfigError([ConfigIssue("runtime.dtype", f"{dtype!r} is not one of {', '.join(DTYPE_NAMES)}")])
-    with torch.device(device):
+    with torch.device(device), seeded(resolved.config.runtime.seed, device):
         parts = {s: build_part(resolved, s, device=device, dtype=dtype) for s in MODEL_SECTIONS
                  if s in resolved.parts}
     return {section: part.to(getattr(torch, dtype)) for section, part in parts.items()}

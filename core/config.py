@@ -82,6 +82,8 @@ class RuntimeConfig(PluginOptions):
 
     device: str = "cpu"
     dtype: DType = "float32"
+    seed: int | None = Field(default=None, description="seed of the random initialisation of the weights (same "
+                                                       "seed, same weights); null: torch's global random state")
 
 
 class PipelineConfig(BaseModel):

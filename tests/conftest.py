@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 import toy_parts
+from fixture_paths import FIXTURES
 from mmplug.registry import Registry, use_registry
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
 
 
 @pytest.fixture
@@ -24,6 +24,5 @@ def toy_registry():
 
 @pytest.fixture
 def fixtures_dir() -> Path:
-    if not FIXTURES.is_dir():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
+    """tests/fixtures (in the repository: a missing fixture fails, it never skips)."""
     return FIXTURES

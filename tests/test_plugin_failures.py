@@ -196,18 +196,18 @@ def registering(module: str, *names: str, then: str = "") -> str:
 
 
 def test_a_duplicate_name_is_listed_as_unusable_naming_both(site, capsys):
-    registry = installed(site, ("mmplug-fakeplug-a", "fakeplug_a", registering("fakeplug_a", "shared", "only_a")),
-                         ("mmplug-fakeplug-b", "fakeplug_b", registering("fakeplug_b", "shared", "only_b")))
+    registry = installed(site, ("mmplug-fakeplug-a", "fakeplug_a", registering("fakeplug_a", "clash", "only_a")),
+                         ("mmplug-fakeplug-b", "fakeplug_b", registering("fakeplug_b", "clash", "only_b")))
     data = assert_listing_matches_what_builds(registry, capsys)
-    shared = by_name(data, "shared")
-    assert shared["usable"] is False
-    assert "mmplug-fakeplug-a 0.1" in shared["problem"] and "mmplug-fakeplug-b 0.1" in shared["problem"]
+    clash = by_name(data, "clash")
+    assert clash["usable"] is False
+    assert "mmplug-fakeplug-a 0.1" in clash["problem"] and "mmplug-fakeplug-b 0.1" in clash["problem"]
     assert by_name(data, "only_a")["usable"] and by_name(data, "only_b")["usable"]
     with pytest.raises(DuplicatePartError):
-        registry.build("frame_sampler", "shared", {})
+        registry.build("frame_sampler", "clash", {})
     assert registry.build("frame_sampler", "only_b", {}) == "fakeplug_b"
     text = listed(registry, capsys)
-    assert "UNUSABLE: frame_sampler 'shared' is registered twice" in text
+    assert "UNUSABLE: frame_sampler 'clash' is registered twice" in text
 
 
 def test_a_hook_that_raises_midway_withdraws_what_it_registered(site, capsys):

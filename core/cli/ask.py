@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from mmplug.core.cli.media_args import require_files
 from mmplug.core.cli.model_args import add_model_arguments, generation_options, load_pipeline
 
 
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_files(args.video + args.image)  # before the model loads
     pipe = load_pipeline(args)
     media = {"videos": args.video or None, "images": args.image or None}
     if args.json:

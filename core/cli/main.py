@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -15,13 +16,19 @@ from mmplug.core.errors import MmplugError
 #: Command modules in mmplug.core.cli, in the order ``--help`` lists them.
 COMMANDS = ("ask", "chat", "train", "plugins", "validate", "schema", "probe", "convert", "doctor")
 
+#: Exit status when the reader of stdout went away (``mmplug plugins | head -1``): 128 + SIGPIPE,
+#: what a shell reports for a command that a closed pipe stopped.
+BROKEN_PIPE = 141
+
+DEBUG_HELP = "show full tracebacks on errors"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mmplug",
         description="mmplug: a modular multimodal plugin framework for video/image language models.",
     )
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -31,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    for command in subparsers.choices.values():
+        # also after the command name; SUPPRESS keeps a --debug given before it
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
 
 
@@ -43,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(handler(args) or 0)
+    except BrokenPipeError:
+        return _reader_went_away()
     except MmplugError as exc:
         if args.debug:
             raise
@@ -57,6 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return 1
+
+
+def _reader_went_away() -> int:
+    """Stop quietly, as other command-line tools do when their output pipe closes: what is
+    still buffered for stdout goes nowhere (Python would otherwise complain at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured in tests)
+        pass
+    return BROKEN_PIPE
 
 
 if __name__ == "__main__":

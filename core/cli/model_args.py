@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from mmplug.core.dtypes import DTYPE_NAMES
@@ -45,18 +44,17 @@ def check_generation_flags(args: argparse.Namespace) -> None:
 
 
 def load_pipeline(args: argparse.Namespace) -> Any:
-    """A checkpoint (directory with config.json, or a Hub id) or a preset/config file. The
-    generation flags are checked first, so a bad one fails before the model loads."""
+    """A checkpoint (directory with config.json, or a Hub id) or a preset/config file (random
+    weights, initialised from ``--seed`` when given). The generation flags are checked first,
+    so a bad one fails before the model loads."""
     check_generation_flags(args)
+    from mmplug.core.cli.model_source import source_kind
     from mmplug.core.pipeline import Pipeline
-    from mmplug.registry import get_registry
 
     model = args.model
-    path = Path(model)
-    is_config = path.suffix.lower() in (".yaml", ".yml", ".json", ".toml") and path.is_file()
-    is_preset = not path.exists() and any(p.name == model for p in get_registry().presets())
-    if is_config or is_preset:
+    if source_kind(model) != "checkpoint":
         print(f"note: {model} is a config, so the weights are random (load a checkpoint for real answers)",
               file=sys.stderr)
-        return Pipeline.from_config(model, args.overrides, device=args.device, dtype=args.dtype)
+        seed = [f"runtime.seed={args.seed}"] if args.seed is not None else []
+        return Pipeline.from_config(model, seed + args.overrides, device=args.device, dtype=args.dtype)
     return Pipeline.from_pretrained(model, device=args.device, dtype=args.dtype, overrides=args.overrides or None)

@@ -11,8 +11,9 @@ import json
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("validate", help="check a config and show its parts",
-                                   description="Validate a pipeline config (YAML/JSON/TOML file or preset name).")
-    parser.add_argument("source", help="config file or preset name")
+                                   description="Validate a pipeline config: a YAML/JSON/TOML file, a preset name, or "
+                                               "a checkpoint (directory or Hub id; only its config files are read).")
+    parser.add_argument("source", help="config file, preset name, checkpoint directory or Hub id (what --model takes)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one field, e.g. --set language_model.num_layers=2 (repeatable)")
     parser.add_argument("--device", help="device to check attention backends for (default: runtime.device)")
@@ -24,11 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mmplug.core.cli.model_source import resolve_source
     from mmplug.core.errors import ConfigError
-    from mmplug.core.resolve import resolve_config
 
     try:
-        resolved = resolve_config(args.source, args.overrides, device=args.device, dtype=args.dtype,
+        resolved = resolve_source(args.source, args.overrides, device=args.device, dtype=args.dtype,
                                   allow_code=args.allow_code)
     except ConfigError as exc:
         if args.json:

@@ -1,6 +1,8 @@
-"""Multi-turn chat: the conversation (and its media) is kept and re-rendered every turn."""
+"""Multi-turn chat: the conversation (and its media) is kept and re-rendered every turn.
+A turn that fails (or a stream closed before its end) leaves the conversation as it was."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 from mmplug.core.generation.config import GenerationConfig
@@ -34,21 +36,33 @@ class Chat:
 
     def send(self, text: str, *, images: Any = None, videos: Any = None, **options: Any) -> GenerationOutput:
         """Answer ``text``; the question and the answer join the conversation."""
-        prompt = self._add_turn(text, images, videos)
-        config = GenerationConfig(**{**self.options, **options})
-        [output] = generate(self.pipeline, [prompt], self.images, self.videos, config, template=False)
-        self._answer(output.text)
+        with self._whole_turn():
+            prompt = self._add_turn(text, images, videos)
+            config = GenerationConfig(**{**self.options, **options})
+            [output] = generate(self.pipeline, [prompt], self.images, self.videos, config, template=False)
+            self._answer(output.text)
         return output
 
     def stream(self, text: str, *, images: Any = None, videos: Any = None, **options: Any) -> Iterator[str]:
         """Like :meth:`send`, yielding the answer piece by piece."""
-        prompt = self._add_turn(text, images, videos)
-        config = GenerationConfig(**{**self.options, **options})
-        pieces = []
-        for piece in stream(self.pipeline, prompt, self.images, self.videos, config, template=False):
-            pieces.append(piece)
-            yield piece
-        self._answer("".join(pieces))
+        with self._whole_turn():
+            prompt = self._add_turn(text, images, videos)
+            config = GenerationConfig(**{**self.options, **options})
+            pieces = []
+            for piece in stream(self.pipeline, prompt, self.images, self.videos, config, template=False):
+                pieces.append(piece)
+                yield piece
+            self._answer("".join(pieces))
+
+    @contextmanager
+    def _whole_turn(self) -> Iterator[None]:
+        """A turn joins the conversation whole, or not at all (an error, or a stream closed early)."""
+        marks = len(self.messages), len(self.images), len(self.videos)
+        try:
+            yield
+        except BaseException:
+            del self.messages[marks[0]:], self.images[marks[1]:], self.videos[marks[2]:]
+            raise
 
     def reset(self) -> None:
         """Forget the conversation."""

@@ -10,10 +10,10 @@ from typing import Any, Callable
 import torch
 from safetensors.torch import load_file, save_file
 
+from fixture_paths import FIXTURES
 from model.reference import IMAGE, Tiny, pixels, prompt
 
 TINY = Tiny(attention="eager")
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 
 
 def rename(state: dict[str, torch.Tensor], rules: list[tuple[str, str]]) -> dict[str, torch.Tensor]:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from fixture_paths import MEDIA
 from mmplug.core.errors import MediaError, ProcessorError
 from mmplug.core.pipeline import Pipeline
 
@@ -19,14 +19,9 @@ def pipe():
     return Pipeline.from_config("tiny-random", OVERRIDES)
 
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-
-
 @pytest.fixture(scope="module")
 def media():
-    if not FIXTURES.is_dir():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
-    return FIXTURES / "media"
+    return MEDIA
 
 
 def test_generate_returns_text_ids_reason_and_timings(pipe, media):

@@ -7,17 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
-PROCESSOR_DIR = FIXTURES / "video-llava-processor"
-MEDIA = FIXTURES / "media"
+from fixture_paths import FIXTURES, MEDIA, PROCESSOR_DIR
+
 VIDEOS = ("sample_demo_1.mp4", "sample_demo_3.mp4", "sample_demo_9.mp4", "demo.mp4")
 IMAGES = ("extreme_ironing.jpg", "sample_img_22.png")
 
 
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
-    if not PROCESSOR_DIR.is_dir():
-        pytest.skip(f"shared fixtures not found at {FIXTURES.resolve()}")
     return FIXTURES
 
 

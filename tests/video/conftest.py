@@ -1,4 +1,4 @@
-"""Fixtures of the video tests: odd media written once per session, the shared clips."""
+"""Fixtures of the video tests: odd media written once per session, the real clips of tests/fixtures."""
 from __future__ import annotations
 
 import sys
@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import media_factory as mf  # noqa: E402
 
-MEDIA = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "media"
+from fixture_paths import MEDIA  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +62,7 @@ def media(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def clips() -> Path:
-    """The shared real clips (skips when absent)."""
-    if not MEDIA.is_dir():
-        pytest.skip(f"shared media fixtures not found at {MEDIA}")
+    """The real clips of tests/fixtures/media."""
     return MEDIA
 
 
