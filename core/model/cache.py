@@ -57,8 +57,3 @@ class KVCache:
         bigger = self._allocate(buffer, max(needed, 2 * buffer.shape[2]))
         bigger[:, :, :used] = buffer[:, :, :used]
         return bigger
-
-    def reorder(self, index: torch.Tensor) -> None:
-        """Keep/reorder batch rows (e.g. for beam search): ``index`` (B',) long."""
-        self._keys = [k.index_select(0, index) for k in self._keys]
-        self._values = [v.index_select(0, index) for v in self._values]
