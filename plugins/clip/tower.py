@@ -125,12 +125,16 @@ class ClipVisionTower(nn.Module, VisionEncoder):
         self.gradient_checkpointing = enabled
 
     def _check_pixels(self, pixels: torch.Tensor) -> None:
-        o = self.options
-        expected = (o.num_channels, o.image_size, o.image_size)
-        if pixels.dim() != 4 or tuple(pixels.shape[1:]) != expected:
-            raise ProcessorError(f"CLIP tower expects pixels (N,{o.num_channels},{o.image_size},{o.image_size}), "
-                                 f"got {tuple(pixels.shape)}; resize/crop images to {o.image_size} px "
-                                 "with the pipeline's image processor")
+        check_pixels(pixels, self.options, tower="CLIP", fix="resize/crop")
+
+
+def check_pixels(pixels: torch.Tensor, o: Any, *, tower: str, fix: str) -> None:
+    """Pixels must be (N, num_channels, image_size, image_size); the error says how to get them."""
+    expected = (o.num_channels, o.image_size, o.image_size)
+    if pixels.dim() != 4 or tuple(pixels.shape[1:]) != expected:
+        raise ProcessorError(f"{tower} tower expects pixels (N,{o.num_channels},{o.image_size},{o.image_size}), "
+                             f"got {tuple(pixels.shape)}; {fix} images to {o.image_size} px "
+                             "with the pipeline's image processor")
 
 
 def build_clip(options: ClipOptions, context: BuildContext) -> ClipVisionTower:

@@ -16,7 +16,7 @@ from mmplug.core.context import BuildContext
 from mmplug.core.errors import ProcessorError
 from mmplug.core.interfaces.vision import VisionEncoder
 from mmplug.core.model.checkpointing import run_layer
-from mmplug.plugins.clip.tower import ClipEncoder, ClipMlp
+from mmplug.plugins.clip.tower import ClipEncoder, ClipMlp, check_pixels
 from mmplug.plugins.siglip.options import SiglipOptions
 
 
@@ -94,12 +94,7 @@ class SiglipVisionTower(nn.Module, VisionEncoder):
         self.gradient_checkpointing = enabled
 
     def _check_pixels(self, pixels: torch.Tensor) -> None:
-        o = self.options
-        expected = (o.num_channels, o.image_size, o.image_size)
-        if pixels.dim() != 4 or tuple(pixels.shape[1:]) != expected:
-            raise ProcessorError(f"SigLIP tower expects pixels (N,{o.num_channels},{o.image_size},{o.image_size}), "
-                                 f"got {tuple(pixels.shape)}; resize images to {o.image_size} px "
-                                 "with the pipeline's image processor")
+        check_pixels(pixels, self.options, tower="SigLIP", fix="resize")
 
 
 def build_siglip(options: SiglipOptions, context: BuildContext) -> SiglipVisionTower:
