@@ -51,7 +51,7 @@ def main() -> None:
     from mmplug.core.builder import build_model
     from mmplug.core.model import linear
     from mmplug.core.model.fast_paths import ENV, fast_paths_enabled
-    from mmplug.plugins.attention import sdpa
+    from mmplug.plugins.attention import kernels
 
     if not fast_paths_enabled():
         parser.error(f"{ENV}=0 turns off the single-query attention this budget stubs; unset it (or set 1)")
@@ -73,15 +73,15 @@ def main() -> None:
     vectors = {size: torch.randn(1, 1, size) for size in {w.shape[1] for w in weights}}
     products = best_ms(lambda: [F.linear(vectors[w.shape[1]], w) for w in weights], 5)
 
-    real_linear, real_attention = linear.RowSplitLinear.forward, sdpa.single_query_attention
+    real_linear, real_attention = linear.RowSplitLinear.forward, kernels.single_query_attention
     try:
         linear.RowSplitLinear.forward = lambda self, x: (
             x.new_zeros(*x.shape[:-1], self.out_features) if x.shape[-2] == 1 else real_linear(self, x))
         no_products = decode()
-        sdpa.single_query_attention = lambda q, k, v, scale: torch.zeros_like(q)
+        kernels.single_query_attention = lambda q, k, v, scale: torch.zeros_like(q)
         no_attention = decode()
     finally:
-        linear.RowSplitLinear.forward, sdpa.single_query_attention = real_linear, real_attention
+        linear.RowSplitLinear.forward, kernels.single_query_attention = real_linear, real_attention
 
     small = torch.randn(1024)
     dispatch_us = best_ms(lambda: [small * 2.0 for _ in range(1000)], 5)

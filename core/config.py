@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mmplug.core.dtypes import DType
 from mmplug.core.errors import ConfigError, ConfigIssue
@@ -65,6 +65,14 @@ class MultimodalConfig(PluginOptions):
     pad_token_id: int | None = None
     vision_feature_layer: Union[int, list[int]] = Field(
         default=-2, description="Vision layer(s) fed to the projector; a list is concatenated on channels.")
+
+    @field_validator("vision_feature_layer")
+    @classmethod
+    def _some_layer(cls, value: Union[int, list[int]]) -> Union[int, list[int]]:
+        if isinstance(value, list) and not value:
+            raise ValueError("an empty list feeds no vision layer to the projector; give a layer index "
+                             "(e.g. -2) or a non-empty list")
+        return value
     image_feature_select_strategy: Literal["default", "full"] = "default"
     video_feature_select_strategy: Literal["default", "full"] = "full"
     share_vision_encoder: bool = Field(

@@ -64,6 +64,16 @@ class LanguageModelOptions(PluginOptions):
         raise NotImplementedError(f"{type(self).__name__} must implement facts()")
 
 
+class ImageProcessorOptions(PluginOptions):
+    """Options of an image processor; ``output_side()`` states the square it produces, so that
+    a config whose pixels the vision tower cannot take is refused before anything runs."""
+
+    def output_side(self) -> tuple[int, str] | None:
+        """(side of the square pixels produced, the option that sets it), or None when the
+        output size follows the input (or is not a fixed square)."""
+        return None
+
+
 class ProjectorOptions(PluginOptions):
     """Options of a projector. Input/output widths are wired by the builder; a config
     may state them anyway (``in_features``/``out_features``) and is checked against them."""

@@ -1,8 +1,10 @@
 """Resolve a pipeline config against the installed plugins and check it as a whole.
 
-Every problem is collected (unknown names, bad options, dimension mismatches,
-token ids outside the vocabulary, attention backends that cannot run here)
-and raised together as one :class:`ConfigError` before anything is built.
+Every problem is collected (unknown names, bad options, dimension mismatches, pixels the
+towers cannot take, token ids outside the vocabulary or shared by two roles, a device that is
+not here, attention backends that cannot run here) and raised together as one
+:class:`ConfigError` before anything is built. Resolving imports no torch unless the runtime
+device is not the CPU (asking whether that device exists needs torch).
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from mmplug.core.config import ATTENTION_SECTIONS, SECTION_KINDS, PipelineConfig
 from mmplug.core.errors import ConfigError, ConfigIssue, MmplugError
 from mmplug.core.feature_select import layer_index
 from mmplug.core.interfaces.attention import AttentionRequest
-from mmplug.core.options import (LanguageModelOptions, ProjectorOptions, TextFacts, VisionEncoderOptions,
-                                 VisionFacts, validate_options)
+from mmplug.core.options import (ImageProcessorOptions, LanguageModelOptions, ProjectorOptions, TextFacts,
+                                 VisionEncoderOptions, VisionFacts, validate_options)
 from mmplug.registry import Kind, PartSpec, Registry, get_registry
 from mmplug.registry.spec import Provenance
 
@@ -102,7 +104,9 @@ def resolve_config(
             resolved.parts[section] = bound
     _collect_facts(resolved, issues)
     _check_geometry(resolved, issues)
+    _check_pixels(resolved, issues)
     _check_token_ids(resolved, issues)
+    _check_device(resolved.config.runtime.device, issues)
     _check_attention(resolved, issues)
     if issues:
         raise ConfigError(issues)
@@ -197,16 +201,67 @@ def _check_geometry(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> No
     resolved.wiring["projector"] = {"in_features": expected_in, "out_features": expected_out}
 
 
+def _check_pixels(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
+    """The image processor's square output must be the size every tower was built for."""
+    processor = resolved.parts.get("image_processor")
+    if processor is None or not isinstance(processor.options, ImageProcessorOptions):
+        return
+    produced = processor.options.output_side()
+    if produced is None:
+        return
+    side, key = produced
+    mismatched: dict[int, list[str]] = {}
+    for section in ("vision_encoder", "video_encoder"):
+        tower = resolved.parts.get(section)
+        if tower is not None and isinstance(tower.options, VisionEncoderOptions):
+            expected = tower.options.facts().image_size
+            if side != expected:
+                mismatched.setdefault(expected, []).append(f"{section} ({tower.spec.name})")
+    for expected, towers in mismatched.items():
+        issues.append(ConfigIssue(f"image_processor.{key}", (
+            f"the image processor produces {side}x{side} pixels but {' and '.join(towers)} "
+            f"{'take' if len(towers) > 1 else 'takes'} "
+            f"{expected}x{expected} images; set image_processor.{key} to {expected}")))
+
+
+#: The multimodal token ids that name different things and so must differ.
+ROLE_TOKEN_IDS = ("image_token_id", "video_token_id", "pad_token_id")
+
+
 def _check_token_ids(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:
+    mm = resolved.config.multimodal
+    seen: dict[int, str] = {}
+    for key in ROLE_TOKEN_IDS:
+        value = getattr(mm, key)
+        if value is None:
+            continue
+        if value in seen:
+            issues.append(ConfigIssue(f"multimodal.{key}", (
+                f"{value} is also multimodal.{seen[value]}; each role needs its own token id")))
+        seen.setdefault(value, key)
     text = resolved.text
     if text is None:
         return
-    mm = resolved.config.multimodal
-    for key in ("image_token_id", "video_token_id", "pad_token_id"):
+    for key in ROLE_TOKEN_IDS:
         value = getattr(mm, key)
         if value is not None and not 0 <= value < text.vocab_size:
             issues.append(ConfigIssue(f"multimodal.{key}", (
                 f"{value} is outside the language model's vocabulary (vocab_size {text.vocab_size})")))
+
+
+#: Devices that exist wherever torch runs (asking about them needs no torch).
+ALWAYS_PRESENT_DEVICES = ("cpu", "meta")
+
+
+def _check_device(device: str, issues: list[ConfigIssue]) -> None:
+    """The runtime device must name a device torch can use here."""
+    if device in ALWAYS_PRESENT_DEVICES:
+        return
+    from mmplug.core.devices import device_problem
+
+    problem = device_problem(device)
+    if problem:
+        issues.append(ConfigIssue("runtime.device", problem))
 
 
 def _check_attention(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REPOSITORY = Path(__file__).resolve().parent.parent
+FIXTURES = REPOSITORY / "tests" / "fixtures"
 MEDIA = FIXTURES / "media"
 PROCESSOR_DIR = FIXTURES / "video-llava-processor"
 SPM_VECTORS = FIXTURES / "llama-spm-vectors"

@@ -1,4 +1,5 @@
-"""CLI: plugin listing (text and JSON), validate, schema; listing and --help never import torch."""
+"""CLI: plugin listing (text and JSON), validate, schema; listing, --help, schema and validate
+(without --build, on a CPU config) never import torch."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ import sys
 import pytest
 
 import toy_parts
+from fixture_paths import REPOSITORY
 from mmplug.core.cli.main import main
 
 PROBE_TORCH = (
@@ -22,11 +24,14 @@ PROBE_TORCH = (
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", PROBE_TORCH, *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", PROBE_TORCH, *args], capture_output=True, text=True, timeout=120,
+                          cwd=REPOSITORY)
 
 
-@pytest.mark.parametrize("args", [("--help",), ("plugins",), ("plugins", "--json")])
-def test_listing_and_help_do_not_import_torch(args):
+@pytest.mark.parametrize("args", [("--help",), ("plugins",), ("plugins", "--json"), ("schema",),
+                                  ("validate", "tiny-random"), ("validate", "video-llava-7b", "--json"),
+                                  ("validate", "models/shapes-tiny"), ("validate", "llava-onevision-qwen2-0.5b")])
+def test_listing_help_schema_and_validate_do_not_import_torch(args):
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "TORCH_ABSENT 0", result.stdout[-500:]

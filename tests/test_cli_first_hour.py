@@ -146,7 +146,7 @@ def test_validate_a_checkpoint_directory_counts_what_loads(in_repo, capsys):
     from mmplug.core.builder import count_parameters
     from mmplug.core.pipeline import Pipeline
 
-    assert main(["validate", MODEL, "--json"]) == 0
+    assert main(["validate", MODEL, "--json", "--build"]) == 0
     tree = json.loads(capsys.readouterr().out)
     assert tree["valid"] is True and "tokenizer" in {row["section"] for row in tree["parts"]}
     assert tree["parameters"] == count_parameters(Pipeline.from_pretrained(MODEL).model)

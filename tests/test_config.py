@@ -71,12 +71,13 @@ def test_feature_layer_must_exist(toy_registry):
     assert "layer 5 does not exist" in issues["multimodal.vision_feature_layer.1"]
 
 
-def test_attention_backend_that_cannot_run_names_one_that_can(toy_registry):
+def test_attention_backend_that_cannot_run_names_one_that_can(toy_registry, monkeypatch):
     config = apply_overrides(toy_parts.toy_config(), {"language_model.attention": "cuda_only"})
     issues = issues_of(config)
     assert issues["language_model.attention"] == (
         "backend 'cuda_only' cannot run language_model here: needs a CUDA device; use 'toy_attention'")
-    # the same config is fine where CUDA is the target device
+    # the same config is fine where CUDA is the target device (and, pretended here, present)
+    monkeypatch.setattr("mmplug.core.devices.device_problem", lambda device: None)
     assert resolve_config(config, device="cuda").parts["language_model"].attention == "cuda_only"
 
 

@@ -1,7 +1,9 @@
 """``mmplug validate``: check a pipeline config and show the resolved parts.
 
-Reports every problem at once with its dotted path; on success prints the part
-tree with parameter counts, built on the meta device (no memory, no weights).
+Reports every problem at once with its dotted path; on success prints the part tree.
+Checking imports no torch (a CPU config validates in well under a second); ``--build`` also
+builds the model on the meta device (no memory, no weights: torch is imported), which
+catches what only building finds and counts the parameters of every part.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dtype", help="dtype to check for (default: runtime.dtype)")
     parser.add_argument("--allow-code", action="store_true",
                         help="allow 'module:attr' part names, which import code")
+    parser.add_argument("--build", action="store_true",
+                        help="also build the model on the meta device (imports torch) and count its parameters")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=run)
 
@@ -31,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         resolved = resolve_source(args.source, args.overrides, device=args.device, dtype=args.dtype,
                                   allow_code=args.allow_code)
+        tree = part_tree(resolved, build=args.build)
     except ConfigError as exc:
         if args.json:
             print(json.dumps({"valid": False, "errors": [
@@ -38,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{args.source}: {exc}")
         return 1
-    tree = part_tree(resolved)
     if args.json:
         print(json.dumps({"valid": True, **tree}, indent=2))
     else:
@@ -47,13 +51,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def part_tree(resolved) -> dict:
-    """Each resolved part with its plugin, provenance, attention and (model parts) parameter count."""
-    from mmplug.core.builder import assemble_model, build_model_parts, count_parameters
+#: The sections a model is assembled from (the rest are processing parts).
+MODEL_SECTIONS = ("vision_encoder", "projector", "language_model")
 
+
+def part_tree(resolved, *, build: bool = False) -> dict:
+    """Each resolved part with its plugin, provenance, attention and wiring; with ``build`` the
+    model is built on the meta device and each model part gets its parameter count."""
     counts: dict[str, int] = {}
     total = None
-    if all(s in resolved.parts for s in ("vision_encoder", "projector", "language_model")):
+    if build and all(s in resolved.parts for s in MODEL_SECTIONS):
+        from mmplug.core.builder import assemble_model, build_model_parts, count_parameters
+
         parts = build_model_parts(resolved, device="meta", dtype=resolved.config.runtime.dtype)
         counts = {section: count_parameters(part) for section, part in parts.items()}
         total = count_parameters(assemble_model(parts, resolved))
@@ -67,12 +76,18 @@ def part_tree(resolved) -> dict:
         if section in resolved.wiring:
             row["wiring"] = resolved.wiring[section]
         rows.append(row)
-    return {"parameters": total, "parts": rows}
+    return {"built": build, "parameters": total, "parts": rows}
 
 
 def format_tree(tree: dict) -> str:
     total = tree["parameters"]
-    lines = [f"pipeline ({total:,} parameters)" if total is not None else "pipeline (no model sections)"]
+    if total is not None:
+        headline = f"pipeline ({total:,} parameters)"
+    elif tree["built"]:
+        headline = "pipeline (no model sections)"
+    else:
+        headline = "pipeline (add --build to build it on the meta device and count its parameters)"
+    lines = [headline]
     width = max((len(r["section"]) for r in tree["parts"]), default=0)
     for i, row in enumerate(tree["parts"]):
         branch = "└─" if i == len(tree["parts"]) - 1 else "├─"

@@ -56,9 +56,9 @@ class ClipImageProcessor(ImageProcessor):
 
     # ------------------------------------------------------------------ geometry (subclasses change it)
     def fixed_output_size(self) -> tuple[int, int]:
-        """(H, W) of every output; (0, 0) when it follows the input."""
-        side = self.options.crop_size if self.options.do_center_crop else None
-        return (side, side) if side else (0, 0)
+        """(H, W) of every output (the options' ``output_side()``); (0, 0) when it follows the input."""
+        side = self.options.output_side()
+        return (side[0], side[0]) if side else (0, 0)
 
     def resized_size(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) an image of ``height`` x ``width`` is resized to: the shortest edge to ``size``."""

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from mmplug.core.errors import ConfigError, ConfigIssue
-from mmplug.core.options import PluginOptions, pydantic_issues
+from mmplug.core.options import ImageProcessorOptions, pydantic_issues
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -20,7 +20,7 @@ HF_METADATA_KEYS = frozenset({"image_processor_type", "processor_class", "video_
                               "feature_extractor_type", "_processor_class"})
 
 
-class ClipImageOptions(PluginOptions):
+class ClipImageOptions(ImageProcessorOptions):
     """CLIP preprocessing: resize shortest edge, center crop, rescale, normalise.
 
     ``fast_frames``: frame stacks (T,H,W,3) go through batched torch ops (uint8 antialiased
@@ -46,6 +46,9 @@ class ClipImageOptions(PluginOptions):
         default=None, ge=1.0, description="Fast path only: decode_size() lets video decoders scale frames down "
                                           "to this many times the resize target (e.g. 2.0). Off by default: "
                                           "decoder-side scaling changes pixels beyond the fast-path tolerance.")
+
+    def output_side(self) -> tuple[int, str] | None:
+        return (self.crop_size, "crop_size") if self.do_center_crop else None
 
     @field_validator("image_std")
     @classmethod

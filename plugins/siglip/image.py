@@ -13,9 +13,6 @@ class SiglipImageProcessor(ClipImageProcessor):
 
     options: SiglipImageOptions
 
-    def fixed_output_size(self) -> tuple[int, int]:
-        return (self.options.size,) * 2 if self.options.do_resize else (0, 0)
-
     def resized_size(self, height: int, width: int) -> tuple[int, int]:
         return self.options.size, self.options.size
 

@@ -71,6 +71,9 @@ class SiglipImageOptions(ClipImageOptions):
     image_std: tuple[float, float, float] = SIGLIP_STD
     decode_oversample: None = None
 
+    def output_side(self) -> tuple[int, str] | None:
+        return (self.size, "size") if self.do_resize else None
+
 
 def siglip_options_from_hf(config: dict[str, Any], *, source: str = "preprocessor_config.json",
                            **overrides: Any) -> SiglipImageOptions:

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from mmplug.core.model import linear
 from mmplug.core.model.linear import RowSplitLinear, row_split_linear, split_count
-from mmplug.plugins.attention.sdpa import single_query_attention
+from mmplug.plugins.attention.kernels import single_query_attention
 
 
 @pytest.mark.parametrize("rows", [1, 3])

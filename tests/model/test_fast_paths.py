@@ -11,7 +11,7 @@ from mmplug.core.errors import ConfigError
 from mmplug.core.model import activation_layer, fast_paths, linear
 from mmplug.core.model.activations import build_activation
 from mmplug.core.model.fast_paths import ENV, fast_paths_enabled, setting_from_environment
-from mmplug.plugins.attention import sdpa
+from mmplug.plugins.attention import kernels, sdpa
 from mmplug.plugins.language import decoder
 
 from .reference import Tiny, pixels, prompt
@@ -82,7 +82,7 @@ def test_row_split_off_takes_f_linear(monkeypatch, two_threads_split_faster):
 
 @pytest.mark.parametrize("heads,kv_heads", [(4, 4), (8, 2)])
 def test_single_query_attention_off_takes_the_kernel(monkeypatch, heads, kv_heads):
-    calls = spy(monkeypatch, sdpa, "single_query_attention")
+    calls = spy(monkeypatch, kernels, "single_query_attention")
     g = torch.Generator().manual_seed(heads)
     q = torch.randn(2, heads, 1, 16, generator=g)
     k, v = torch.randn(2, kv_heads, 11, 16, generator=g), torch.randn(2, kv_heads, 11, 16, generator=g)
@@ -140,7 +140,7 @@ def test_the_tiny_model_decodes_the_same_with_the_switch_off(monkeypatch, two_th
     from mmplug.registry import discover
 
     taken = {"row split": spy(monkeypatch, linear, "row_split_linear"),
-             "single query": spy(monkeypatch, sdpa, "single_query_attention"),
+             "single query": spy(monkeypatch, kernels, "single_query_attention"),
              "in place": []}
     if decoder.FUNCTIONAL_RMS_NORM is not None:
         taken["rms norm"] = spy(monkeypatch, decoder, "FUNCTIONAL_RMS_NORM")
