@@ -55,6 +55,14 @@ def test_plugins_text_output_groups_by_kind(toy_registry, capsys):
     assert "projector:\n  toy_proj" in out and "[plugin " in out and "presets:\n  toy" in out
 
 
+def test_plugins_narrowed_to_one_kind(toy_registry, capsys):
+    assert main(["plugins", "--kind", "projector", "--json"]) == 0
+    kinds = {row["kind"] for row in json.loads(capsys.readouterr().out)["parts"]}
+    assert kinds == {"projector"}
+    assert main(["plugins", "--kind", "projector"]) == 0
+    assert "toy_proj" in capsys.readouterr().out and main(["plugins", "--kind", "projectr"]) != 0
+
+
 def test_plugins_shows_failures(toy_registry, capsys):
     from mmplug.registry import Provenance
 

@@ -48,7 +48,7 @@ def listing(registry, kind: str | None = None) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mmplug.registry import get_registry
+    from mmplug.registry import Kind, get_registry
 
     registry = get_registry()
     kind = Kind.parse(args.kind).value if args.kind else None
