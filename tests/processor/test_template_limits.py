@@ -16,6 +16,8 @@ from mmplug.plugins.text.jinja_template import JinjaChatTemplate, load_template_
 from mmplug.plugins.text.template_limits import TemplateLimits
 
 LIMITS = TemplateLimits(max_render_seconds=0.2, max_output_chars=1_000_000)
+#: For the size checks: a time limit no loaded machine reaches first (they must refuse on size).
+SIZE_ONLY = TemplateLimits(max_render_seconds=60, max_output_chars=1_000_000)
 #: Allocation a refused render may make (the limit is 1 M characters; the hostile values are >= 100 M).
 PEAK_BYTES = 32 * 1024 * 1024
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -87,7 +89,7 @@ def test_endless_templates_are_stopped_naming_the_file(tmp_path, case):
 def test_huge_values_are_refused_before_they_are_allocated(tmp_path, case):
     source, what = HUGE[case]
     source, origin = write_template(tmp_path, source)
-    template = JinjaChatTemplate(source, origin=origin, limits=LIMITS)
+    template = JinjaChatTemplate(source, origin=origin, limits=SIZE_ONLY)
     tracemalloc.start()
     try:
         with pytest.raises(ProcessorError, match="max_output_chars=1000000") as error:
