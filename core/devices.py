@@ -1,5 +1,9 @@
-"""Whether a device string names a device that torch can use on this machine."""
+"""Whether a device string names a device that torch can use on this machine (torch is
+imported only to ask about an accelerator)."""
 from __future__ import annotations
+
+#: Devices that exist wherever torch runs (asking about them needs no torch).
+ALWAYS_PRESENT_DEVICES = ("cpu", "meta")
 
 #: Device types torch can report on, with how to ask whether one is present.
 ACCELERATORS = ("cuda", "mps", "xpu")
@@ -7,13 +11,15 @@ ACCELERATORS = ("cuda", "mps", "xpu")
 
 def device_problem(device: str) -> str | None:
     """Why ``device`` (e.g. "cuda", "cuda:1", "mps") cannot be used here, or None if it can."""
+    if device in ALWAYS_PRESENT_DEVICES:
+        return None
     import torch
 
     try:
         parsed = torch.device(device)
     except (RuntimeError, ValueError):
         return f"{device!r} is not a device torch knows; use 'cpu', 'cuda' or 'cuda:N'"
-    if parsed.type in ("cpu", "meta"):
+    if parsed.type in ALWAYS_PRESENT_DEVICES:
         return None
     if parsed.type not in ACCELERATORS:
         return f"{device!r}: mmplug runs on cpu, {', '.join(ACCELERATORS)}"

@@ -249,14 +249,8 @@ def _check_token_ids(resolved: ResolvedPipeline, issues: list[ConfigIssue]) -> N
                 f"{value} is outside the language model's vocabulary (vocab_size {text.vocab_size})")))
 
 
-#: Devices that exist wherever torch runs (asking about them needs no torch).
-ALWAYS_PRESENT_DEVICES = ("cpu", "meta")
-
-
 def _check_device(device: str, issues: list[ConfigIssue]) -> None:
     """The runtime device must name a device torch can use here."""
-    if device in ALWAYS_PRESENT_DEVICES:
-        return
     from mmplug.core.devices import device_problem
 
     problem = device_problem(device)

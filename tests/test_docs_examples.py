@@ -145,12 +145,11 @@ def run_example(example: Example, cwd: Path) -> str:
 
 def check_yaml(example: Example, cwd: Path) -> str:
     data = yaml.safe_load(example.body)
-    if "pipeline" in data and "stages" in data or "train_manifest" in data:
+    if "pipeline" in data or "train_manifest" in data:  # a whole training config (cwd is the scratch folder)
         from mmplug.core.training import load_train_config
 
         path = cwd / "train.yaml"
         path.write_text(example.body, encoding="utf-8")
-        os.chdir(cwd)
         load_train_config(path)
         return ""
     if "stages" in data:  # a fragment of a training config: its stages must load in the shipped recipe
